@@ -1,0 +1,45 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: demo test lint typecheck unit bench soak audit chart clean help
+
+help:
+	@echo "make demo   - run hfleet against the embedded emulator (plan, apply, plan again, status)"
+	@echo "make test   - install the dev tools and run lint, types, audit and the test suite"
+	@echo "make bench  - the fleet benchmark (bench/), writes bench/results.md"
+	@echo "make soak   - the long kill-loop and fault runs"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@bash scripts/demo.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check reconciler tests bench
+	$(BIN)/ruff format --check reconciler tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.fleet_bench
+
+soak: $(STAMP)
+	HFLEET_SOAK=1 $(BIN)/pytest -q -m soak -p no:randomly
+
+clean:
+	rm -rf $(VENV) .hfleet .mypy_cache .pytest_cache .ruff_cache

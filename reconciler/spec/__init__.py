@@ -1,0 +1,1 @@
+"""The spec language: models (``models``), YAML reading (``source``) and fleet loading (``loader``)."""

@@ -1,0 +1,245 @@
+"""Reading YAML spec files into plain data, remembering where every value came from.
+
+Owns: file discovery, decoding, YAML parsing with safety limits, and the map from a field path to its
+``line:column`` so that every later problem can be pointed at precisely.
+Called by: ``reconciler.spec.loader``. Must not: know what an endpoint is.
+
+The YAML dialect is YAML 1.2's core schema on top of PyYAML's safe loader: ``yes``/``no``/``on``/``off``
+stay strings (``off: pause`` must not become ``False: pause``), ``19:00`` stays a string instead of the
+sexagesimal integer 1140, and timestamps stay strings for pydantic to parse. Aliases and merge keys
+work, but a document may expand to at most ``MAX_NODES`` values (alias bombs) and ``MAX_DEPTH`` levels.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler import errors
+
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "Document", "Locations", "discover", "read_documents"]
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 48
+MAX_NODES = 200_000
+
+Path_ = tuple[str | int, ...]
+
+
+def format_path(path: Path_) -> str:
+    """``("endpoints", 2, "min_replica")`` → ``endpoints[2].min_replica``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@dataclass
+class Locations:
+    """Field path → (line, column), both 1-based. Keys of mappings are recorded under the child path."""
+
+    file: str
+    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def at(self, path: Path_) -> tuple[int, int]:
+        """The position of ``path``, or of its nearest recorded ancestor."""
+        probe = tuple(path)
+        while probe:
+            if probe in self.marks:
+                return self.marks[probe]
+            probe = probe[:-1]
+        return self.marks.get((), (1, 1))
+
+    def problem(self, path: Path_, message: str, *, prefix: Path_ = ()) -> errors.Problem:
+        """A located problem for ``path`` (relative to the document); ``prefix`` is prepended to the name."""
+        line, column = self.at(path)
+        return errors.Problem(self.file, line, column, format_path(prefix + tuple(path)), message)
+
+
+@dataclass
+class Document:
+    """One YAML document of one file: its data and where each value sits."""
+
+    file: str
+    index: int
+    data: Any
+    locations: Locations
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema scalars (see the module docstring)."""
+
+
+# Rebuild the implicit resolvers: drop timestamps, sexagesimal numbers and yes/no/on/off booleans.
+_Loader.yaml_implicit_resolvers = {}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."),
+)
+_Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Loader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
+
+
+def _int_1_2(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _int_1_2)
+
+
+class _TooBig(Exception):
+    def __init__(self, message: str, node: yaml.Node) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+class _Builder:
+    """Turns a composed node graph into plain data while recording the position of every value."""
+
+    def __init__(self, loader: _Loader, locations: Locations) -> None:
+        self.loader = loader
+        self.locations = locations
+        self.count = 0
+
+    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooBig(f"document expands to more than {MAX_NODES} values (an alias bomb?)", node)
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"document is nested deeper than {MAX_DEPTH} levels", node)
+        self.locations.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in self._pairs(node):
+                key = self.loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+                if key is None or isinstance(key, list | dict) or not isinstance(key, str | int | float | bool):
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "mapping keys must be plain scalars", key_node.start_mark
+                    )
+                child = (*path, str(key))
+                self.locations.marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                if str(key) in result:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark
+                    )
+                result[str(key)] = self.build(value_node, child, depth + 1)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        return self.loader.construct_object(node)
+
+    def _pairs(self, node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+        """Own keys, with ``<<`` merge keys expanded (own keys win, as YAML specifies)."""
+        own = [(k, v) for k, v in node.value if k.tag != "tag:yaml.org,2002:merge"]
+        own_keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag != "tag:yaml.org,2002:merge":
+                continue
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "a merge key (<<) needs a mapping or a list of mappings", source.start_mark
+                    )
+                for k, v in self._pairs(source):
+                    if isinstance(k, yaml.ScalarNode) and k.value not in own_keys:
+                        own_keys.add(k.value)
+                        merged.append((k, v))
+        yield from merged
+        yield from own
+
+
+def discover(paths: list[Path]) -> tuple[list[Path], list[errors.Problem]]:
+    """Expand files and directories (recursively, ``*.yaml``/``*.yml``) into a sorted, unique file list."""
+    files: list[Path] = []
+    problems: list[errors.Problem] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+            if not found:
+                problems.append(errors.Problem(str(path), 0, 0, "", "directory holds no *.yaml or *.yml file"))
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(errors.Problem(str(path), 0, 0, "", "no such file or directory"))
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    by_resolved = {p.resolve(): p for p in files}
+    return [by_resolved[p] for p in unique], problems
+
+
+def read_documents(path: Path, display: str | None = None) -> tuple[list[Document], list[errors.Problem]]:
+    """Parse every document of one file. Never raises for bad content: problems are returned."""
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [errors.Problem(name, 0, 0, "", f"cannot read file: {exc.strerror or exc}")]
+    return parse_bytes(raw, name)
+
+
+def parse_bytes(raw: bytes, name: str) -> tuple[list[Document], list[errors.Problem]]:
+    """Parse YAML bytes (the body of one file) into documents, or located problems."""
+    if len(raw) > MAX_BYTES:
+        return [], [errors.Problem(name, 0, 0, "", f"file is {len(raw)} bytes; spec files are limited to {MAX_BYTES}")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return [], [errors.Problem(name, line, column, "", f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})")]
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") or line.strip() in ("---", "...")
+        for line in text.splitlines()
+    ):
+        return [], [errors.Problem(name, 0, 0, "", "file is empty: it holds no YAML document")]
+    documents: list[Document] = []
+    loader = _Loader(text)
+    try:
+        index = 0
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                break
+            locations = Locations(name)
+            data = _Builder(loader, locations).build(node, (), 0)
+            documents.append(Document(name, index, data, locations))
+            index += 1
+    except _TooBig as exc:
+        mark = exc.node.start_mark
+        return [], [errors.Problem(name, mark.line + 1, mark.column + 1, "", str(exc))]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part) or "invalid YAML"
+        return [], [errors.Problem(name, line, column, "", f"invalid YAML: {message}")]
+    except yaml.YAMLError as exc:
+        return [], [errors.Problem(name, 0, 0, "", f"invalid YAML: {exc}")]
+    except RecursionError:
+        return [], [errors.Problem(name, 0, 0, "", f"document is nested deeper than {MAX_DEPTH} levels")]
+    finally:
+        loader.dispose()
+    return documents, []
