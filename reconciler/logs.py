@@ -45,7 +45,9 @@ def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {k: (REDACTED if str(k).lower() in _SECRET_KEYS else _redact_value(v)) for k, v in value.items()}
+        return {
+            k: (REDACTED if str(k).lower() in _SECRET_KEYS else _redact_value(v)) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_redact_value(v) for v in value]
     return value

@@ -29,7 +29,9 @@ class ScheduleSpec(_Model):
         default="scale_to_zero", description="What off means: pause (explicit resume) or scale_to_zero."
     )
     holidays: list[str] = Field(default_factory=list, description="Dates or date ranges when it is off.")
-    grace_period: str | int = Field(default=0, description="Minutes (or '15m', '1h') after a deploy before it may go off.")
+    grace_period: str | int = Field(
+        default=0, description="Minutes (or '15m', '1h') after a deploy before it may go off."
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -87,7 +87,9 @@ def load(paths: Iterable[str | Path]) -> Fleet:
 
 
 def load_documents(
-    documents: list[source.Document], problems: list[errors.Problem] | None = None, files: tuple[str, ...] = ()
+    documents: list[source.Document],
+    problems: list[errors.Problem] | None = None,
+    files: tuple[str, ...] = (),
 ) -> Fleet:
     """Validate parsed documents into a ``Fleet``; raise ``SpecError`` if anything is wrong."""
     problems = list(problems or [])
@@ -116,21 +118,31 @@ def load_documents(
             endpoint_items.append((doc, (), body))
         else:
             problems.append(
-                doc.locations.problem(("kind",), models.did_you_mean(f"unknown kind {kind!r}", str(kind), list(KINDS)))
+                doc.locations.problem(
+                    ("kind",), models.did_you_mean(f"unknown kind {kind!r}", str(kind), list(KINDS))
+                )
             )
 
     fleet_spec: models.FleetSpec | None = None
     if not fleet_docs:
         where = documents[0].file if documents else (files[0] if files else "<specs>")
         problems.append(
-            errors.Problem(where, 0, 0, "", "no fleet identity: one document must be 'kind: Fleet' with a name and namespace")
+            errors.Problem(
+                where,
+                0,
+                0,
+                "",
+                "no fleet identity: one document must be 'kind: Fleet' with a name and namespace",
+            )
         )
     else:
         for extra in fleet_docs[1:]:
             first = fleet_docs[0]
             problems.append(
                 extra.locations.problem(
-                    ("kind",), f"a second Fleet document; the fleet is already declared at {first.file}:{first.locations.at(())[0]}"
+                    ("kind",),
+                    "a second Fleet document; the fleet is already declared at "
+                    f"{first.file}:{first.locations.at(())[0]}",
                 )
             )
         doc = fleet_docs[0]
@@ -216,7 +228,10 @@ def _semantic_problems(
     if low is not None and high is not None and low > high:
         at("min_replica", f"min_replica ({low}) is greater than max_replica ({high})")
     if merged.get("scale_to_zero_timeout") is not None and (low or 0) != 0:
-        at("scale_to_zero_timeout", "scale_to_zero_timeout needs min_replica: 0 (scale-to-zero is off otherwise)")
+        at(
+            "scale_to_zero_timeout",
+            "scale_to_zero_timeout needs min_replica: 0 (scale-to-zero is off otherwise)",
+        )
     if merged.get("scaling_threshold") is not None and merged.get("scaling_metric") is None:
         at("scaling_threshold", "scaling_threshold needs scaling_metric (hardwareUsage or pendingRequests)")
     schedule = merged.get("schedule")
@@ -284,10 +299,9 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     out: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, dict) and part in current:
-            out.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_dict or in_list:
             out.append(part)
             current = current[part]
         elif isinstance(current, dict) and isinstance(part, str) and not _looks_like_tag(part):
@@ -297,7 +311,9 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
 
 
 def _looks_like_tag(part: str) -> bool:
-    return part[:1].isupper() or "[" in part or part in ("str", "int", "float", "bool", "list", "dict", "none")
+    return (
+        part[:1].isupper() or "[" in part or part in ("str", "int", "float", "bool", "list", "dict", "none")
+    )
 
 
 def _message(error: Any, model: type[pydantic.BaseModel], path: tuple[str | int, ...]) -> str:

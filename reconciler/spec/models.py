@@ -148,7 +148,13 @@ VARIANT_OPTIONS: dict[str, tuple[str, ...]] = {
         "pooling",
         "variant",
     ),
-    "vllm": ("tensor_parallel_size", "data_parallel_size", "kv_cache_dtype", "max_num_batched_tokens", "max_num_seqs"),
+    "vllm": (
+        "tensor_parallel_size",
+        "data_parallel_size",
+        "kv_cache_dtype",
+        "max_num_batched_tokens",
+        "max_num_seqs",
+    ),
     "vllm_neuron": ("tensor_parallel_size", "max_num_seqs", "max_model_len"),
     "sglang": (
         "tensor_parallel_size",
@@ -214,7 +220,10 @@ class ImageSpec(_Model):
         ((variant, body),) = data.items()
         if variant not in IMAGE_VARIANTS:
             raise ValueError(
-                at_path(str(variant), _did_you_mean(f"unknown image variant {variant!r}", variant, list(IMAGE_VARIANTS)))
+                at_path(
+                    str(variant),
+                    _did_you_mean(f"unknown image variant {variant!r}", variant, list(IMAGE_VARIANTS)),
+                )
             )
         body = {} if body is None else body
         if not isinstance(body, dict):
@@ -225,7 +234,9 @@ class ImageSpec(_Model):
         unknown = [k for k in body if k not in allowed]
         if unknown:
             key = unknown[0]
-            raise ValueError(at_path(f"{variant}.{key}", _did_you_mean(f"unknown key {key!r}", key, sorted(allowed))))
+            raise ValueError(
+                at_path(f"{variant}.{key}", _did_you_mean(f"unknown key {key!r}", key, sorted(allowed)))
+            )
         out: dict[str, Any] = {"variant": variant, "options": {}}
         for key, value in body.items():
             if key in ("url", "port", "health_route", "credentials"):
@@ -237,7 +248,9 @@ class ImageSpec(_Model):
     @model_validator(mode="after")
     def _needs_url(self) -> ImageSpec:
         if self.variant != "huggingface" and not self.url:
-            raise ValueError(at_path(self.variant, f"image.{self.variant} needs a url (the container image to run)"))
+            raise ValueError(
+                at_path(self.variant, f"image.{self.variant} needs a url (the container image to run)")
+            )
         if self.variant == "llamacpp":
             missing = [k for k in _LLAMACPP_REQUIRED if k not in self.options]
             if missing:
@@ -301,10 +314,14 @@ class EndpointSpec(_Model):
     )
     min_replica: int | None = Field(default=None, ge=0)
     max_replica: int | None = Field(default=None, ge=1)
-    scale_to_zero_timeout: int | None = Field(default=None, ge=1, description="Minutes idle before scaling to zero.")
+    scale_to_zero_timeout: int | None = Field(
+        default=None, ge=1, description="Minutes idle before scaling to zero."
+    )
     scaling_metric: Literal["hardwareUsage", "pendingRequests"] | None = None
     scaling_threshold: float | None = Field(default=None, gt=0)
-    image: ImageSpec | None = Field(default=None, description="Container: {tgi|tei|vllm|custom|...: {url, ...}}.")
+    image: ImageSpec | None = Field(
+        default=None, description="Container: {tgi|tei|vllm|custom|...: {url, ...}}."
+    )
     env: dict[str, str] | None = None
     secrets: dict[str, Annotated[SecretRef, BeforeValidator(_refuse_literal_secret)]] | None = None
     tags: list[str] | None = None
@@ -355,13 +372,17 @@ class FleetSpec(_Model):
     """The fleet's identity and shared settings. Exactly one fleet document across all spec files."""
 
     kind: Literal["Fleet"] = "Fleet"
-    name: str = Field(description="The fleet's identity; endpoints hfleet creates carry the tag hfleet:<name>.")
+    name: str = Field(
+        description="The fleet's identity; endpoints hfleet creates carry the tag hfleet:<name>."
+    )
     namespace: str = Field(description="Default user or organization of the endpoints.")
     defaults: dict[str, Any] = Field(
         default_factory=dict, description="Endpoint fields applied to every endpoint that does not set them."
     )
     schedules: dict[str, schedule_models.ScheduleSpec] = Field(default_factory=dict)
-    endpoints: list[dict[str, Any]] = Field(default_factory=list, description="Endpoints (also allowed in own files).")
+    endpoints: list[dict[str, Any]] = Field(
+        default_factory=list, description="Endpoints (also allowed in own files)."
+    )
 
     @field_validator("name")
     @classmethod

@@ -25,7 +25,11 @@ def _image_schema() -> dict[str, Any]:
             props[option] = {"type": ["string", "integer", "number", "boolean"]}
         if name == "custom":
             props["credentials"] = models.RegistryCredentials.model_json_schema()
-        body: dict[str, Any] = {"type": ["object", "null"], "additionalProperties": False, "properties": props}
+        body: dict[str, Any] = {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "properties": props,
+        }
         if name != "huggingface":
             body["required"] = ["url"]
         variants[name] = body
@@ -54,8 +58,11 @@ def json_schema() -> dict[str, Any]:
     fleet["properties"]["defaults"] = {"type": "object", "additionalProperties": False, "properties": partial}
     fleet["properties"]["endpoints"] = {
         "type": "array",
-        "items": {**endpoint, "properties": {k: v for k, v in endpoint["properties"].items() if k != "kind"},
-                  "required": ["name"]},
+        "items": {
+            **endpoint,
+            "properties": {k: v for k, v in endpoint["properties"].items() if k != "kind"},
+            "required": ["name"],
+        },
     }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -90,10 +90,14 @@ _Loader.add_implicit_resolver(
 )
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
     list("-+0123456789."),
 )
-_Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
 _Loader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 
 
@@ -133,8 +137,14 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in self._pairs(node):
-                key = self.loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
-                if key is None or isinstance(key, list | dict) or not isinstance(key, str | int | float | bool):
+                key = (
+                    self.loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+                )
+                if (
+                    key is None
+                    or isinstance(key, list | dict)
+                    or not isinstance(key, str | int | float | bool)
+                ):
                     raise yaml.constructor.ConstructorError(
                         None, None, "mapping keys must be plain scalars", key_node.start_mark
                     )
@@ -162,7 +172,10 @@ class _Builder:
             for source in sources:
                 if not isinstance(source, yaml.MappingNode):
                     raise yaml.constructor.ConstructorError(
-                        None, None, "a merge key (<<) needs a mapping or a list of mappings", source.start_mark
+                        None,
+                        None,
+                        "a merge key (<<) needs a mapping or a list of mappings",
+                        source.start_mark,
                     )
                 for k, v in self._pairs(source):
                     if isinstance(k, yaml.ScalarNode) and k.value not in own_keys:
@@ -180,7 +193,9 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[errors.Problem]]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
             if not found:
-                problems.append(errors.Problem(str(path), 0, 0, "", "directory holds no *.yaml or *.yml file"))
+                problems.append(
+                    errors.Problem(str(path), 0, 0, "", "directory holds no *.yaml or *.yml file")
+                )
             files.extend(found)
         elif path.is_file():
             files.append(path)
@@ -204,13 +219,17 @@ def read_documents(path: Path, display: str | None = None) -> tuple[list[Documen
 def parse_bytes(raw: bytes, name: str) -> tuple[list[Document], list[errors.Problem]]:
     """Parse YAML bytes (the body of one file) into documents, or located problems."""
     if len(raw) > MAX_BYTES:
-        return [], [errors.Problem(name, 0, 0, "", f"file is {len(raw)} bytes; spec files are limited to {MAX_BYTES}")]
+        return [], [
+            errors.Problem(name, 0, 0, "", f"file is {len(raw)} bytes; spec files are limited to {MAX_BYTES}")
+        ]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return [], [errors.Problem(name, line, column, "", f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})")]
+        return [], [
+            errors.Problem(name, line, column, "", f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})")
+        ]
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") or line.strip() in ("---", "...")
         for line in text.splitlines()
