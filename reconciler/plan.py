@@ -267,8 +267,8 @@ def _diff(want: Mapping[str, Any], have: Mapping[str, Any]) -> list[FieldChange]
     out = []
     for path, value in want.items():
         current = have.get(path)
-        branch_resolved = isinstance(current, str) and _SHA_RE.match(current) and not _SHA_RE.match(str(value))
-        if path == "model.revision" and branch_resolved:
+        resolved = isinstance(current, str) and _SHA_RE.match(current) and not _SHA_RE.match(str(value))
+        if path == "model.revision" and resolved:
             continue  # the API may resolve a branch to its commit; a branch in the spec then matches any SHA
         if path == "model.env" and current is None:
             current = {}
