@@ -299,6 +299,12 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     out: list[str | int] = []
     current = data
     for part in loc:
+        if isinstance(current, dict) and part not in current and len(current) == 1:
+            # An image is validated in a flattened form; walk through its single variant key.
+            ((variant, inner),) = current.items()
+            if isinstance(inner, dict) and part in inner:
+                out.append(variant)
+                current = inner
         in_dict = isinstance(current, dict) and part in current
         in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
         if in_dict or in_list:

@@ -236,8 +236,9 @@ def parse_bytes(raw: bytes, name: str) -> tuple[list[Document], list[errors.Prob
     ):
         return [], [errors.Problem(name, 0, 0, "", "file is empty: it holds no YAML document")]
     documents: list[Document] = []
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)
         index = 0
         while loader.check_node():
             node = loader.get_node()
@@ -260,5 +261,6 @@ def parse_bytes(raw: bytes, name: str) -> tuple[list[Document], list[errors.Prob
     except RecursionError:
         return [], [errors.Problem(name, 0, 0, "", f"document is nested deeper than {MAX_DEPTH} levels")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return documents, []
