@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -639,6 +639,83 @@ def reconcile_cmd(
         conn.close()
         if server is not None:
             server.close()
+
+
+# --- smoke / schedule / emulator ------------------------------------------------------------------
+
+
+@cli.command()
+@paths_argument
+@target_option
+@now_option
+@click.option("--timeout", "timeout_text", default="2m", show_default=True, help="Per-probe time limit.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def smoke(
+    ctx: Context, paths: tuple[str, ...], targets: tuple[str, ...], now_text: str | None, timeout_text: str, fmt: str
+) -> None:
+    """Probe each endpoint with its smoke test (or a default one for its task).
+
+    Paused endpoints and those off by schedule are skipped. Exit 1 if any probe fails.
+    """
+    from reconciler import smoke as smoke_mod
+
+    fleet = load_fleet(paths)
+    conn = _connect(ctx)
+    try:
+        results = smoke_mod.run(
+            fleet, conn.api, targets=list(targets) or None, http=conn.http, token=conn.api_token,
+            timeout=parse_duration(timeout_text), now=parse_now(now_text),
+        )
+    except errors.ReconcilerError as exc:
+        _fail(str(exc))
+    finally:
+        conn.close()
+    click.echo(smoke_mod.to_json(results) if fmt == "json" else smoke_mod.table(results))
+    sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_ERROR)
+
+
+@cli.command(name="schedule")
+@paths_argument
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="How far ahead to look.")
+@now_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def schedule_cmd(paths: tuple[str, ...], days: int, now_text: str | None, fmt: str) -> None:
+    """Show each scheduled endpoint's upcoming on/off transitions, and what its schedule saves.
+
+    Offline: reads the specs only (prices need the API; see `plan` and `status`).
+    """
+    from reconciler import schedule_view
+
+    fleet = load_fleet(paths)
+    start = parse_now(now_text) or datetime.now(UTC)
+    view = schedule_view.build(fleet, start, days)
+    click.echo(json.dumps(view, indent=2, default=str) if fmt == "json" else schedule_view.text(view))
+
+
+@cli.group()
+def emulator() -> None:
+    """The embedded emulator of the Inference Endpoints API (control and data plane)."""
+
+
+@emulator.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--state", "state", default=None, help="SQLite file to keep state in (default: in memory).")
+@click.option("--faults", "faults", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A JSON or YAML file of fault rules to inject.")
+@click.option("--speed", type=click.Choice(["instant", "demo"]), default="demo", show_default=True,
+              help="State transitions: instant, or a few seconds each like a real (fast) cloud.")
+def serve(host: str, port: int, state: str | None, faults: str | None, speed: str) -> None:
+    """Serve the emulator on HOST:PORT (token `hf_emulator`; user `emulator`, org `emulator-org`)."""
+    from reconciler.emulator import server
+
+    argv = ["--host", host, "--port", str(port), "--speed", speed]
+    if state:
+        argv += ["--state", state]
+    if faults:
+        argv += ["--faults", faults]
+    sys.exit(server.main(argv))
 
 
 def main(argv: list[str] | None = None) -> Any:

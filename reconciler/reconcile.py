@@ -88,9 +88,10 @@ def connect(
 
         path = Path(emulator_state)
         path.parent.mkdir(parents=True, exist_ok=True)
-        emulator = emulator_pkg.Emulator(
-            emulator_pkg.EmulatorConfig(state_path=path, durations=emulator_pkg.Durations.demo())
-        )
+        # Transitions take a few seconds, like a (very fast) real cloud; tests ask for instant ones.
+        instant = os.environ.get("HFLEET_EMULATOR_DURATIONS", "demo") == "instant"
+        durations = emulator_pkg.Durations() if instant else emulator_pkg.Durations.demo()
+        emulator = emulator_pkg.Emulator(emulator_pkg.EmulatorConfig(state_path=path, durations=durations))
         transport = emulator.transport()
         api_url = EMULATOR_BASE + "/v2"
         token = token or EMULATOR_TOKEN

@@ -45,7 +45,9 @@ class EndpointsApi:
         token: str | None,
         policy: retry.RetryPolicy | None = None,
         hub_url: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
+        self.page_size = page_size
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.hub_url = (hub_url or _hub_from(self.base_url)).rstrip("/")
@@ -103,13 +105,13 @@ class EndpointsApi:
         return result
 
     def iter_endpoints(
-        self, namespace: str, *, page_size: int = DEFAULT_PAGE_SIZE, tags: list[str] | None = None
+        self, namespace: str, *, page_size: int | None = None, tags: list[str] | None = None
     ) -> Iterator[dict[str, Any]]:
         """Every endpoint of ``namespace``, following ``nextCursor`` to the last page."""
         cursor: str | None = None
         seen: set[str] = set()
         while True:
-            params: dict[str, Any] = {"limit": page_size}
+            params: dict[str, Any] = {"limit": page_size or self.page_size}
             if cursor:
                 params["cursor"] = cursor
             if tags:

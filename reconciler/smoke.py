@@ -1,0 +1,179 @@
+"""Smoke tests after deploy: a deploy is only done when the endpoint answers.
+
+Owns: ``SmokeResult``, the default probe of each task, ``run`` (concurrent probes through the
+InferenceClient) and the result table. Called by: ``hfleet smoke`` and ``hfleet apply --smoke``.
+Must not: change any endpoint. Endpoints that are paused, off by schedule, missing or in conflict
+are skipped with the reason; a scaled-to-zero endpoint is woken (``X-Scale-Up-Timeout``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from reconciler import desired as desired_mod
+from reconciler import live, logs
+from reconciler.api import client as api_client
+from reconciler.inference import errors as inference_errors
+from reconciler.inference.client import InferenceClient
+from reconciler.spec import loader
+from reconciler.spec import models as spec_models
+
+__all__ = ["SmokeResult", "probe", "run", "table", "to_json"]
+
+log = logs.get_logger(__name__)
+_DEFAULT_INPUTS = {
+    "text-generation": "Hello, my name is",
+    "chat-completion": "Say hello in one word.",
+    "feature-extraction": "The quick brown fox jumps over the lazy dog.",
+    "sentence-embeddings": "The quick brown fox jumps over the lazy dog.",
+    "text-classification": "I love this product!",
+}
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    namespace: str
+    name: str
+    status: str  # passed | failed | skipped
+    reason: str
+    task: str | None = None
+    latency_ms: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "namespace": self.namespace,
+            "name": self.name,
+            "status": self.status,
+            "reason": self.reason,
+            "task": self.task,
+            "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
+        }
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def probe(
+    spec: spec_models.EndpointSpec, client: InferenceClient
+) -> tuple[bool, str, str, float]:
+    """Run one endpoint's probe. Returns (passed, reason, task, latency in ms)."""
+    smoke = spec.smoke or spec_models.SmokeSpec()
+    task = smoke.task or spec.task or "health"
+    given = smoke.input if smoke.input is not None else _DEFAULT_INPUTS.get(task, "Hello")
+    text = given if isinstance(given, str) else _text(given)
+    started = time.perf_counter()
+    output: Any
+    if task == "text-generation":
+        output = client.text_generation(text, max_new_tokens=int(smoke.parameters.get("max_new_tokens", 16)))
+        answer = _text(output)
+    elif task in ("chat-completion", "conversational"):
+        result = client.chat_completion(
+            [{"role": "user", "content": text}], max_tokens=int(smoke.parameters.get("max_tokens", 32))
+        )
+        answer = result.choices[0].message.content or ""
+    elif task in ("feature-extraction", "sentence-embeddings", "sentence-similarity"):
+        output = client.feature_extraction(text)
+        answer = "" if not output else f"vector of {len(output)}"
+    elif task in ("text-classification", "sentiment-analysis", "zero-shot-classification"):
+        labels = client.text_classification(text)
+        answer = labels[0].label if labels else ""
+        if smoke.expect_label is not None and answer != smoke.expect_label:
+            latency = (time.perf_counter() - started) * 1000
+            return False, f"expected label {smoke.expect_label!r}, got {answer!r}", task, latency
+    else:
+        healthy = client.health()
+        answer = "healthy" if healthy else ""
+        if not healthy:
+            return False, "health route did not answer 200", task, (time.perf_counter() - started) * 1000
+    latency = (time.perf_counter() - started) * 1000
+    if smoke.non_empty and not answer.strip():
+        return False, "empty answer", task, latency
+    if smoke.expect_contains is not None and smoke.expect_contains not in answer:
+        return False, f"answer does not contain {smoke.expect_contains!r}", task, latency
+    if smoke.max_latency_ms is not None and latency > smoke.max_latency_ms:
+        return False, f"took {latency:.0f} ms, over the {smoke.max_latency_ms} ms budget", task, latency
+    shown = answer if len(answer) <= 40 else answer[:37] + "..."
+    return True, f"answered {shown!r}", task, latency
+
+
+def run(
+    fleet: loader.Fleet,
+    api: api_client.EndpointsApi,
+    *,
+    targets: Iterable[str] | None = None,
+    http: httpx.Client | None = None,
+    token: str | None = None,
+    timeout: float = 120.0,
+    now: datetime | None = None,
+    parallelism: int = 8,
+) -> list[SmokeResult]:
+    """Probe the fleet's endpoints concurrently; skip those that are not meant to be up."""
+    at = now or datetime.now(UTC)
+    wanted = set(targets) if targets else None
+    specs = [e for e in fleet.endpoints if wanted is None or e.name in wanted]
+    namespaces = {fleet.namespace_of(e) for e in specs}
+    current = live.fetch(api, namespaces) if specs else {}
+
+    def one(spec: spec_models.EndpointSpec) -> SmokeResult:
+        ns = fleet.namespace_of(spec)
+        have = current.get((ns, spec.name))
+        if spec.smoke is not None and not spec.smoke.enabled:
+            return SmokeResult(ns, spec.name, "skipped", "smoke disabled in the spec")
+        if have is None:
+            return SmokeResult(ns, spec.name, "skipped", "not deployed")
+        if have.owner() != fleet.name:
+            return SmokeResult(ns, spec.name, "skipped", "not owned by this fleet")
+        want = desired_mod.build(fleet, spec, at, last_change=have.updated_at)
+        if want.power is spec_models.PowerState.PAUSED or have.state == "paused":
+            why = "paused" if have.state == "paused" else f"off ({want.power_reason})"
+            return SmokeResult(ns, spec.name, "skipped", why)
+        if want.power is spec_models.PowerState.SCALED_TO_ZERO and have.state == "scaledToZero":
+            return SmokeResult(ns, spec.name, "skipped", f"scaled to zero ({want.power_reason})")
+        if have.url is None:
+            return SmokeResult(ns, spec.name, "failed", f"no URL (state {have.state})")
+        probe_timeout = min(timeout, (spec.smoke or spec_models.SmokeSpec()).timeout_s)
+        client = InferenceClient(have.url, token=token, timeout=probe_timeout, http=http)
+        client.health_route = str(have.raw.get("healthRoute") or "/health")
+        try:
+            passed, reason, task, latency = probe(spec, client)
+        except inference_errors.InferenceError as exc:
+            return SmokeResult(ns, spec.name, "failed", logs.redact(str(exc)))
+        except httpx.HTTPError as exc:
+            return SmokeResult(ns, spec.name, "failed", logs.redact(f"{type(exc).__name__}: {exc}"))
+        result = SmokeResult(ns, spec.name, "passed" if passed else "failed", reason, task, latency)
+        log.info("smoke.result", endpoint=spec.name, status=result.status, reason=reason)
+        return result
+
+    if not specs:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(specs)))) as pool:
+        return list(pool.map(one, specs))
+
+
+def table(results: list[SmokeResult]) -> str:
+    """A plain table: one row per endpoint, then a summary line."""
+    width = max((len(f"{r.namespace}/{r.name}") for r in results), default=8)
+    lines = [f"{'ENDPOINT'.ljust(width)}  {'RESULT':<7}  {'LATENCY':>8}  REASON"]
+    for r in results:
+        latency = f"{r.latency_ms:.0f}ms" if r.latency_ms is not None else "-"
+        lines.append(f"{f'{r.namespace}/{r.name}'.ljust(width)}  {r.status:<7}  {latency:>8}  {r.reason}")
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "skipped")}
+    lines.append(f"Smoke: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped.")
+    return "\n".join(lines)
+
+
+def to_json(results: list[SmokeResult]) -> str:
+    return json.dumps({"ok": all(r.ok for r in results), "results": [r.data() for r in results]}, indent=2)
