@@ -86,4 +86,4 @@ def configure(fmt: str = "console", verbosity: int = 0, stream: TextIO | None = 
 
 def get_logger(name: str) -> Any:
     """A structlog logger bound with the module name."""
-    return structlog.get_logger(logger=name)
+    return structlog.get_logger(logger_name=name)
