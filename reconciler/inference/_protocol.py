@@ -140,9 +140,21 @@ def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def text_generation_payload(prompt: str, parameters: Mapping[str, Any], stream: bool) -> dict[str, Any]:
-    """``POST /`` body: TGI's compat route and the toolkit both read ``inputs`` + ``parameters``."""
-    return {"inputs": prompt, "parameters": _drop_none(parameters), "stream": stream}
+def text_generation_payload(
+    prompt: str, parameters: Mapping[str, Any], details: bool, stream: bool
+) -> dict[str, Any]:
+    """``POST /`` body: TGI's compat route and the toolkit both read ``inputs`` + ``parameters``.
+
+    ``details`` and ``stream`` are only sent when true, as huggingface_hub does: the toolkit (not TGI)
+    may reject parameters it does not know.
+    """
+    params = _drop_none(parameters)
+    if details:
+        params["details"] = True
+    body: dict[str, Any] = {"inputs": prompt, "parameters": params}
+    if stream:
+        body["stream"] = True
+    return body
 
 
 def chat_payload(
@@ -159,8 +171,7 @@ def embedding_payload(text: str | Sequence[str], options: Mapping[str, Any]) -> 
 
 
 def classification_payload(text: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
-    params = _drop_none(parameters)
-    return {"inputs": text, "parameters": params} if params else {"inputs": text}
+    return {"inputs": text, "parameters": _drop_none(parameters)}
 
 
 def decode_json(content: bytes) -> Any:

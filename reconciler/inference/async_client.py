@@ -162,6 +162,13 @@ class AsyncInferenceClient:
     async def _events(self, response: httpx.Response) -> AsyncIterator[Any]:
         """The JSON events of a server-sent stream; closes the response when done or abandoned."""
         url = str(response.request.url)
+        kind = response.headers.get("content-type", "")
+        if not kind.startswith("text/event-stream"):
+            body = (await self._read(response, url)).decode("utf-8", errors="replace")
+            raise errors.InferenceResponseError(
+                f"asked {url} for a stream but it answered {kind or 'no content type'}: "
+                + errors.excerpt(body, self._token)
+            )
         try:
             async for line in response.aiter_lines():
                 event = _protocol.decode_sse_line(line)
@@ -273,8 +280,8 @@ class AsyncInferenceClient:
         Returns the text; with ``details`` a ``TextGenerationOutput``; with ``stream`` an iterator of
         token texts, or of ``TextGenerationStreamOutput`` events with ``details``.
         """
-        params = {"max_new_tokens": max_new_tokens, "details": details, **parameters}
-        payload = _protocol.text_generation_payload(prompt, params, stream)
+        params = {"max_new_tokens": max_new_tokens, **parameters}
+        payload = _protocol.text_generation_payload(prompt, params, details, stream)
         if stream:
             events = self._events(await self._send("POST", "/", json=payload, stream=True))
             if details:
