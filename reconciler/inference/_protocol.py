@@ -8,13 +8,16 @@ Must not: do I/O or sleep.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+import httpx
 
 from reconciler.inference import errors
 
@@ -108,6 +111,48 @@ def retry_delay(
     hinted = _retry_after(retry_after)
     delay = hinted if hinted is not None else BACKOFF[min(attempt, len(BACKOFF)) - 1]
     return delay if delay < remaining else None
+
+
+@contextlib.contextmanager
+def translated(url: str, timeout: float | None) -> Iterator[None]:
+    """Turn httpx's transport failures (sending, reading, streaming) into this package's errors."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise errors.InferenceTimeoutError(f"no complete answer from {url} within {timeout} s") from exc
+    except httpx.TransportError as exc:
+        raise errors.InferenceConnectionError(
+            f"cannot reach {url}, or it broke off ({type(exc).__name__})"
+        ) from exc
+
+
+def failure(
+    response: httpx.Response, body: bytes, token: str | None, attempt: int, deadline: Deadline
+) -> tuple[errors.InferenceHTTPError, float | None]:
+    """The error a non-2xx answer stands for, and the wait before retrying it (None: raise it now)."""
+    error = errors.from_response(
+        status=response.status_code,
+        body=body.decode("utf-8", errors="replace"),
+        method=response.request.method,
+        url=str(response.request.url),
+        token=token,
+        waited=deadline.elapsed() if attempt > 1 else 0.0,
+    )
+    return error, retry_delay(error, attempt, response.headers.get("retry-after"), deadline)
+
+
+def not_a_stream(response: httpx.Response, body: bytes, token: str | None) -> errors.InferenceResponseError:
+    """A stream was asked for and a 2xx came back that is not server-sent events."""
+    kind = response.headers.get("content-type") or "no content type"
+    text = errors.excerpt(body.decode("utf-8", errors="replace"), token)
+    return errors.InferenceResponseError(
+        f"asked {response.request.url} for a stream but it answered {kind}: {text}"
+    )
+
+
+def is_event_stream(response: httpx.Response) -> bool:
+    kind: str = response.headers.get("content-type", "")
+    return kind.startswith("text/event-stream")
 
 
 def decode_sse_line(line: str) -> Any:

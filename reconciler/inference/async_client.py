@@ -88,15 +88,16 @@ class AsyncInferenceClient:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
-        retry: bool = True,
+        probe: bool = False,
     ) -> httpx.Response:
         """One call: send, classify a failure, wait and resend while the endpoint is coming up.
 
-        The returned response is open (body unread) when ``stream`` is true; the caller closes it.
+        A ``probe`` is sent once, without the wake-up header. The returned response is read and closed,
+        unless ``stream``: then it is open and ``_events`` closes it.
         """
         url = self._url(path)
         deadline = _protocol.Deadline(self.timeout)
-        scale_up = self._scale_up if retry else None
+        scale_up = None if probe else self._scale_up
         attempt = 0
         while True:
             attempt += 1
@@ -110,78 +111,38 @@ class AsyncInferenceClient:
                 ),
                 timeout=deadline.attempt_timeout(),
             )
-            response = await self._transmit(request, url)
-            if response.is_success:
-                if not stream:
-                    await self._read(response, url)
+            with _protocol.translated(url, self.timeout):
+                response = await self._http.send(request, stream=True)
+            if response.is_success and stream:
                 return response
-            body = (await self._read(response, url)).decode("utf-8", errors="replace")
-            error = errors.from_response(
-                status=response.status_code,
-                body=body,
-                method=method,
-                url=url,
-                token=self._token,
-                waited=deadline.elapsed() if attempt > 1 else 0.0,
-            )
-            delay = _protocol.retry_delay(error, attempt, response.headers.get("retry-after"), deadline)
-            if not retry or delay is None:
+            body = await self._read(response)
+            if response.is_success:
+                return response
+            error, delay = _protocol.failure(response, body, self._token, attempt, deadline)
+            if probe or delay is None:
                 raise error
-            _log.info(
-                "inference.retry",
-                url=url,
-                attempt=attempt,
-                status=response.status_code,
-                reason=type(error).__name__,
-                delay=delay,
-            )
+            _log.info("inference.retry", url=url, attempt=attempt, reason=type(error).__name__, delay=delay)
             await anyio.sleep(delay)
 
-    async def _transmit(self, request: httpx.Request, url: str) -> httpx.Response:
+    async def _read(self, response: httpx.Response) -> bytes:
         try:
-            return await self._http.send(request, stream=True)
-        except httpx.TimeoutException as exc:
-            raise errors.InferenceTimeoutError(f"no answer from {url} within {self.timeout} s") from exc
-        except httpx.TransportError as exc:
-            raise errors.InferenceConnectionError(f"cannot reach {url}: {type(exc).__name__}") from exc
-
-    async def _read(self, response: httpx.Response, url: str) -> bytes:
-        try:
-            return await response.aread()
-        except httpx.TimeoutException as exc:
-            raise errors.InferenceTimeoutError(
-                f"{url} did not finish its answer within {self.timeout} s"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise errors.InferenceConnectionError(
-                f"{url} broke off its answer: {type(exc).__name__}"
-            ) from exc
+            with _protocol.translated(str(response.request.url), self.timeout):
+                return await response.aread()
         finally:
             await response.aclose()
 
     async def _events(self, response: httpx.Response) -> AsyncIterator[Any]:
         """The JSON events of a server-sent stream; closes the response when done or abandoned."""
-        url = str(response.request.url)
-        kind = response.headers.get("content-type", "")
-        if not kind.startswith("text/event-stream"):
-            body = (await self._read(response, url)).decode("utf-8", errors="replace")
-            raise errors.InferenceResponseError(
-                f"asked {url} for a stream but it answered {kind or 'no content type'}: "
-                + errors.excerpt(body, self._token)
-            )
+        if not _protocol.is_event_stream(response):
+            raise _protocol.not_a_stream(response, await self._read(response), self._token)
         try:
-            async for line in response.aiter_lines():
-                event = _protocol.decode_sse_line(line)
-                if event is _protocol.DONE:
-                    return
-                if event is not None:
-                    yield event
-        except httpx.TimeoutException as exc:
-            raise errors.InferenceTimeoutError(f"{url} stalled mid-stream beyond {self.timeout} s") from exc
-        except httpx.TransportError as exc:
-            raise errors.InferenceConnectionError(
-                f"{url} broke off its stream: {type(exc).__name__}"
-            ) from exc
+            with _protocol.translated(str(response.request.url), self.timeout):
+                async for line in response.aiter_lines():
+                    event = _protocol.decode_sse_line(line)
+                    if event is _protocol.DONE:
+                        return
+                    if event is not None:
+                        yield event
         finally:
             await response.aclose()
 
@@ -197,7 +158,7 @@ class AsyncInferenceClient:
         answer, or no answer, is False.
         """
         try:
-            await self._send("GET", self.health_route, retry=False)
+            await self._send("GET", self.health_route, probe=True)
         except errors.InferenceAuthError:
             raise
         except errors.InferenceError:

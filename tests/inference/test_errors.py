@@ -6,6 +6,7 @@ import socket
 import time
 
 import pytest
+import structlog
 
 from reconciler.errors import ReconcilerError
 from reconciler.inference import InferenceClient, errors
@@ -52,11 +53,19 @@ def test_failed_is_named_and_not_retried(plane: fakeplane.LoopbackPlane) -> None
     assert len(plane.endpoint(url).seen) == 1
 
 
-def test_starting_is_retried_until_it_runs(plane: fakeplane.LoopbackPlane) -> None:
-    url = plane.add(state="initializing")
+def test_starting_is_retried_until_it_runs(plane: fakeplane.LoopbackPlane, token: str) -> None:
+    url = plane.add(state="initializing", type="authenticated")
     plane.endpoint(url).start_polls = 3
-    assert text(url, timeout=5)
+    with structlog.testing.capture_logs() as events:
+        assert text(url, token=token, timeout=5)
     assert len(plane.endpoint(url).seen) == 4 and plane.endpoint(url).state == "running"
+    retries = [e for e in events if e["event"] == "inference.retry"]
+    assert [(e["attempt"], e["delay"], e["reason"]) for e in retries] == [
+        (1, 0.1, "EndpointStartingError"),
+        (2, 0.2, "EndpointStartingError"),
+        (3, 0.5, "EndpointStartingError"),
+    ]
+    assert token not in repr(events)
 
 
 def test_starting_beyond_the_timeout_says_so(plane: fakeplane.LoopbackPlane) -> None:
