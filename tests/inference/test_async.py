@@ -1,0 +1,117 @@
+"""The async client mirrors the sync one: same answers, ``async for`` streams, same errors."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+import httpx
+import pytest
+
+from reconciler.inference import AsyncInferenceClient, InferenceClient, errors, types
+from tests.inference import fakeplane
+
+pytestmark = pytest.mark.anyio
+MESSAGES = [{"role": "user", "content": "Say hello"}]
+
+
+async def test_every_method_matches_the_sync_client(plane: fakeplane.LoopbackPlane) -> None:
+    tg = plane.add(task="text-generation", image_variant="tgi")
+    fe = plane.add(task="feature-extraction")
+    tc = plane.add(task="text-classification")
+    async with AsyncInferenceClient(tg, timeout=5) as a:
+        with InferenceClient(tg, timeout=5) as s:
+            assert await a.health() is True
+            assert await a.text_generation("Hi", max_new_tokens=4) == s.text_generation(
+                "Hi", max_new_tokens=4
+            )
+            detailed = await a.text_generation("Hi", max_new_tokens=4, details=True)
+            assert detailed == s.text_generation("Hi", max_new_tokens=4, details=True)
+            chat = await a.chat_completion(MESSAGES, max_tokens=3)
+            assert chat.choices == s.chat_completion(MESSAGES, max_tokens=3).choices
+            assert (await a.get_endpoint_info())["model_id"] == "acme/model"
+            assert (await a.post("/generate", json={"inputs": "Hi"})).json()["generated_text"]
+    async with AsyncInferenceClient(fe, timeout=5) as a:
+        with InferenceClient(fe, timeout=5) as s:
+            assert await a.feature_extraction("hello") == s.feature_extraction("hello")
+            assert await a.feature_extraction(["a", "b"]) == s.feature_extraction(["a", "b"])
+    async with AsyncInferenceClient(tc, timeout=5) as a:
+        labels = await a.text_classification("I love this product!")
+        assert labels[0] == types.ClassificationOutput("POSITIVE", labels[0].score) and labels[0].score > 0.9
+
+
+async def test_streams_with_async_for(plane: fakeplane.LoopbackPlane) -> None:
+    url = plane.add(task="text-generation", image_variant="tgi")
+    async with AsyncInferenceClient(url, timeout=5) as client:
+        text = await client.text_generation("Hi", max_new_tokens=5)
+        tokens = [t async for t in await client.text_generation("Hi", max_new_tokens=5, stream=True)]
+        assert "".join(tokens) == text
+        events = [
+            e async for e in await client.text_generation("Hi", max_new_tokens=5, stream=True, details=True)
+        ]
+        assert events[-1].generated_text == text and events[-1].details is not None
+        chunks = [c async for c in await client.chat_completion(MESSAGES, max_tokens=3, stream=True)]
+        assert len(chunks) == 3 and chunks[-1].choices[0].finish_reason == "length"
+        assert all(c.choices[0].delta.content for c in chunks)
+
+
+async def test_concurrent_calls_share_one_client(plane: fakeplane.LoopbackPlane) -> None:
+    url = plane.add(task="text-classification")
+    results: list[str] = []
+    async with AsyncInferenceClient(url, timeout=5) as client:
+
+        async def one(text: str) -> None:
+            results.append((await client.text_classification(text))[0].label)
+
+        async with anyio.create_task_group() as tg:
+            for text in ["good", "bad", "great", "awful"] * 3:
+                tg.start_soon(one, text)
+    assert sorted(results) == ["NEGATIVE"] * 6 + ["POSITIVE"] * 6
+
+
+async def test_starting_then_scaled_to_zero_wake_up(plane: fakeplane.LoopbackPlane) -> None:
+    starting = plane.add(state="initializing")
+    async with AsyncInferenceClient(starting, timeout=5) as client:
+        assert await client.text_generation("Hi", max_new_tokens=1)
+    assert len(plane.endpoint(starting).seen) == 3
+    asleep = plane.add(state="scaledToZero")
+    async with AsyncInferenceClient(asleep, timeout=5) as client:
+        assert await client.text_generation("Hi", max_new_tokens=1)
+    assert [h["x-scale-up-timeout"] for h in plane.endpoint(asleep).seen] == ["5"]
+
+
+async def test_errors_are_the_same_classes(plane: fakeplane.LoopbackPlane, token: str) -> None:
+    async with AsyncInferenceClient(plane.add(state="paused"), timeout=5) as client:
+        with pytest.raises(errors.EndpointPausedError):
+            await client.text_generation("Hi")
+    async with AsyncInferenceClient(
+        plane.add(type="authenticated"), token="hf_nope0000000", timeout=5
+    ) as client:
+        with pytest.raises(errors.InferenceAuthError) as caught:
+            await client.chat_completion(MESSAGES)
+        assert "hf_nope0000000" not in str(caught.value) and "hf_nope0000000" not in repr(client)
+    pending = plane.add(state="pending")
+    plane.endpoint(pending).start_polls = 1000
+    async with AsyncInferenceClient(pending, timeout=0.5) as client:
+        with pytest.raises(errors.EndpointStartingError):
+            await client.feature_extraction("x")
+
+
+async def test_slow_answer_times_out(plane: fakeplane.LoopbackPlane) -> None:
+    url = plane.add()
+    plane.endpoint(url).delay = 1.0
+    started = time.monotonic()
+    async with AsyncInferenceClient(url, timeout=0.3) as client:
+        with pytest.raises(errors.InferenceTimeoutError):
+            await client.text_generation("Hi")
+        assert await client.health() is False  # a probe turns the timeout into "unhealthy"
+    assert time.monotonic() - started < 1.5
+
+
+async def test_injected_async_transport(plane: fakeplane.LoopbackPlane) -> None:
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"error": "Endpoint is scaled to zero"})
+
+    async with AsyncInferenceClient("http://emulated/e/x", transport=httpx.MockTransport(reply)) as client:
+        with pytest.raises(errors.EndpointScaledToZeroError):
+            await client.text_generation("Hi")

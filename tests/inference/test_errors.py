@@ -1,0 +1,210 @@
+"""Every error path of the client over real HTTP, and the classification of failed answers."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import structlog
+
+from reconciler.errors import ReconcilerError
+from reconciler.inference import InferenceClient, errors
+from tests.inference import fakeplane
+
+
+def text(url: str, **kw: object) -> str:
+    with InferenceClient(url, **kw) as client:  # type: ignore[arg-type]
+        return client.text_generation("Hi", max_new_tokens=2)
+
+
+@pytest.mark.parametrize("given", [None, "hf_wrongtoken000000"])
+def test_401_is_an_auth_error_without_the_token(plane: fakeplane.LoopbackPlane, given: str | None) -> None:
+    url = plane.add(type="authenticated")
+    with pytest.raises(errors.InferenceAuthError) as caught:
+        text(url, token=given, timeout=5)
+    assert caught.value.status == 401 and "Bearer" in caught.value.body
+    assert given is None or given not in str(caught.value)
+    assert len(plane.endpoint(url).seen) == 1  # not retried
+
+
+def test_health_raises_on_401(plane: fakeplane.LoopbackPlane) -> None:
+    with (
+        InferenceClient(plane.add(type="private"), timeout=5) as client,
+        pytest.raises(errors.InferenceAuthError),
+    ):
+        client.health()
+
+
+def test_paused_is_named_and_not_retried(plane: fakeplane.LoopbackPlane) -> None:
+    url = plane.add(state="paused")
+    with pytest.raises(errors.EndpointPausedError) as caught:
+        text(url, timeout=5)
+    assert "is paused" in str(caught.value) and "resume" in str(caught.value)
+    assert isinstance(caught.value, errors.EndpointNotReadyError)
+    assert isinstance(caught.value, ReconcilerError)
+    assert len(plane.endpoint(url).seen) == 1
+
+
+def test_failed_is_named_and_not_retried(plane: fakeplane.LoopbackPlane) -> None:
+    url = plane.add(state="failed")
+    with pytest.raises(errors.EndpointFailedError, match="has failed"):
+        text(url, timeout=5)
+    assert len(plane.endpoint(url).seen) == 1
+
+
+def test_starting_is_retried_until_it_runs(plane: fakeplane.LoopbackPlane, token: str) -> None:
+    url = plane.add(state="initializing", type="authenticated")
+    plane.endpoint(url).start_polls = 3
+    with structlog.testing.capture_logs() as events:
+        assert text(url, token=token, timeout=5)
+    assert len(plane.endpoint(url).seen) == 4 and plane.endpoint(url).state == "running"
+    retries = [e for e in events if e["event"] == "inference.retry"]
+    assert [(e["attempt"], e["delay"], e["reason"]) for e in retries] == [
+        (1, 0.1, "EndpointStartingError"),
+        (2, 0.2, "EndpointStartingError"),
+        (3, 0.5, "EndpointStartingError"),
+    ]
+    assert token not in repr(events)
+
+
+def test_starting_beyond_the_timeout_says_so(plane: fakeplane.LoopbackPlane) -> None:
+    url = plane.add(state="pending")
+    plane.endpoint(url).start_polls = 1000
+    started = time.monotonic()
+    with pytest.raises(errors.EndpointStartingError, match="still starting") as caught:
+        text(url, timeout=0.6)
+    assert time.monotonic() - started < 1.5
+    assert "gave up after" in str(caught.value) and caught.value.status == 503
+
+
+def test_without_a_timeout_nothing_is_retried(plane: fakeplane.LoopbackPlane) -> None:
+    url = plane.add(state="initializing")
+    with pytest.raises(errors.EndpointStartingError):
+        text(url)
+    assert len(plane.endpoint(url).seen) == 1
+
+
+def test_retry_after_is_honoured(plane: fakeplane.LoopbackPlane) -> None:
+    url = plane.add(state="initializing")
+    plane.endpoint(url).start_polls = 1
+    plane.endpoint(url).retry_after = "0.3"
+    started = time.monotonic()
+    assert text(url, timeout=5)
+    assert time.monotonic() - started >= 0.3
+
+
+def test_retry_after_beyond_the_budget_gives_up_at_once(plane: fakeplane.LoopbackPlane) -> None:
+    url = plane.add(state="initializing")
+    plane.endpoint(url).retry_after = "120"
+    started = time.monotonic()
+    with pytest.raises(errors.EndpointStartingError):
+        text(url, timeout=2)
+    assert time.monotonic() - started < 1 and len(plane.endpoint(url).seen) == 1
+
+
+def test_scaled_to_zero_is_woken_by_the_header_in_one_request(plane: fakeplane.LoopbackPlane) -> None:
+    url = plane.add(state="scaledToZero")
+    assert text(url, timeout=5)
+    seen = plane.endpoint(url).seen
+    assert len(seen) == 1 and seen[0]["x-scale-up-timeout"] == "5"
+
+
+def test_scaled_to_zero_without_the_header_is_classified_then_retried(plane: fakeplane.LoopbackPlane) -> None:
+    url = plane.add(state="scaledToZero")
+    plane.endpoint(url).start_polls = 1
+    assert text(url, timeout=5, scale_up_timeout=False)
+    assert len(plane.endpoint(url).seen) == 3  # 503 scaled to zero, 503 initializing, 200
+    other = plane.add(state="scaledToZero")
+    with pytest.raises(errors.EndpointScaledToZeroError, match="scaled to zero") as caught:
+        text(other, scale_up_timeout=False)  # no timeout: no retry, the first answer is raised
+    assert "X-Scale-Up-Timeout" in str(caught.value)
+
+
+def test_slow_answer_times_out(plane: fakeplane.LoopbackPlane) -> None:
+    url = plane.add()
+    plane.endpoint(url).delay = 1.0
+    started = time.monotonic()
+    with pytest.raises(errors.InferenceTimeoutError, match=r"within 0\.3 s"):
+        text(url, timeout=0.3)
+    assert time.monotonic() - started < 0.9
+
+
+def test_unreachable_endpoint_is_a_connection_error() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(errors.InferenceConnectionError, match="cannot reach"):
+        text(f"http://127.0.0.1:{port}/e/x", timeout=2)
+
+
+def test_validation_error_is_an_http_error_with_a_short_body(plane: fakeplane.LoopbackPlane) -> None:
+    with (
+        InferenceClient(plane.add(), timeout=5) as client,
+        pytest.raises(errors.InferenceHTTPError) as caught,
+    ):
+        client.text_generation("Hi", max_new_tokens=0)
+    assert caught.value.status == 422 and "max_new_tokens" in caught.value.body
+    assert type(caught.value) is errors.InferenceHTTPError and len(caught.value.body) <= errors.BODY_LIMIT
+
+
+def test_unknown_route_is_404(plane: fakeplane.LoopbackPlane) -> None:
+    with InferenceClient(plane.add(image_variant="vLLM"), timeout=5) as client:
+        with pytest.raises(errors.InferenceHTTPError) as caught:
+            client.text_generation("Hi")  # vLLM serves no TGI root route
+        assert caught.value.status == 404
+
+
+def test_non_json_success_is_a_response_error(plane: fakeplane.LoopbackPlane) -> None:
+    with InferenceClient(plane.add(), timeout=5) as client, pytest.raises(errors.InferenceResponseError):
+        client.feature_extraction("x")  # a text-generation endpoint answers a generation, not vectors
+
+
+def test_a_stream_answered_with_plain_json_is_a_response_error(plane: fakeplane.LoopbackPlane) -> None:
+    client = InferenceClient(plane.add(task="fill-mask"), timeout=5)
+    with client, pytest.raises(errors.InferenceResponseError, match="for a stream"):
+        list(client.text_generation("Hi", stream=True))  # the echo answers JSON, not events
+
+
+# ------------------------------------------------------------------------------- classification
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (503, '{"error": "Endpoint is scaled to zero"}', errors.EndpointScaledToZeroError),
+        (503, '{"error": "Service Unavailable", "state": "scaledToZero"}', errors.EndpointScaledToZeroError),
+        (503, '{"error": "x", "state": "initializing"}', errors.EndpointStartingError),
+        (503, "Endpoint is updating, please retry", errors.EndpointStartingError),
+        (503, '{"error": "Model is currently loading"}', errors.EndpointStartingError),
+        (503, '{"error": "Endpoint failed to start", "state": "failed"}', errors.EndpointFailedError),
+        (503, '{"state": "updateFailed"}', errors.EndpointFailedError),
+        (503, '{"error": "endpoint is paused"}', errors.EndpointPausedError),
+        (503, "", errors.EndpointNotReadyError),
+        (
+            400,
+            "Bad Request: The endpoint is paused, ask a maintainer to restart it",
+            errors.EndpointPausedError,
+        ),
+        (502, "<html>paused</html>", errors.EndpointPausedError),
+        (
+            400,
+            '{"error": "Input validation error: failed", "error_type": "validation"}',
+            errors.InferenceHTTPError,
+        ),
+        (401, "", errors.InferenceAuthError),
+        (403, "", errors.InferenceAuthError),
+        (500, '{"error": "boom"}', errors.InferenceHTTPError),
+    ],
+)
+def test_from_response_classifies(status: int, body: str, expected: type[errors.InferenceHTTPError]) -> None:
+    error = errors.from_response(status=status, body=body, method="POST", url="http://h/e/x", token=None)
+    assert type(error) is expected
+
+
+def test_from_response_cuts_the_body_and_scrubs_the_token() -> None:
+    token = "hf_secretsecretsecret"
+    error = errors.from_response(
+        status=500, body=f"echo {token} " + "x" * 1000, method="POST", url="http://h/e/x", token=token
+    )
+    assert token not in str(error) and token not in error.body and len(error.body) <= errors.BODY_LIMIT
