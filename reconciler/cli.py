@@ -652,7 +652,12 @@ def reconcile_cmd(
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
 def smoke(
-    ctx: Context, paths: tuple[str, ...], targets: tuple[str, ...], now_text: str | None, timeout_text: str, fmt: str
+    ctx: Context,
+    paths: tuple[str, ...],
+    targets: tuple[str, ...],
+    now_text: str | None,
+    timeout_text: str,
+    fmt: str,
 ) -> None:
     """Probe each endpoint with its smoke test (or a default one for its task).
 
@@ -664,8 +669,13 @@ def smoke(
     conn = _connect(ctx)
     try:
         results = smoke_mod.run(
-            fleet, conn.api, targets=list(targets) or None, http=conn.http, token=conn.api_token,
-            timeout=parse_duration(timeout_text), now=parse_now(now_text),
+            fleet,
+            conn.api,
+            targets=list(targets) or None,
+            http=conn.http,
+            token=conn.api_token,
+            timeout=parse_duration(timeout_text),
+            now=parse_now(now_text),
         )
     except errors.ReconcilerError as exc:
         _fail(str(exc))
@@ -677,7 +687,9 @@ def smoke(
 
 @cli.command(name="schedule")
 @paths_argument
-@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="How far ahead to look.")
+@click.option(
+    "--days", type=click.IntRange(1, 366), default=7, show_default=True, help="How far ahead to look."
+)
 @now_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def schedule_cmd(paths: tuple[str, ...], days: int, now_text: str | None, fmt: str) -> None:
@@ -702,10 +714,20 @@ def emulator() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8765, show_default=True)
 @click.option("--state", "state", default=None, help="SQLite file to keep state in (default: in memory).")
-@click.option("--faults", "faults", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="A JSON or YAML file of fault rules to inject.")
-@click.option("--speed", type=click.Choice(["instant", "demo"]), default="demo", show_default=True,
-              help="State transitions: instant, or a few seconds each like a real (fast) cloud.")
+@click.option(
+    "--faults",
+    "faults",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A JSON or YAML file of fault rules to inject.",
+)
+@click.option(
+    "--speed",
+    type=click.Choice(["instant", "demo"]),
+    default="demo",
+    show_default=True,
+    help="State transitions: instant, or a few seconds each like a real (fast) cloud.",
+)
 def serve(host: str, port: int, state: str | None, faults: str | None, speed: str) -> None:
     """Serve the emulator on HOST:PORT (token `hf_emulator`; user `emulator`, org `emulator-org`)."""
     from reconciler.emulator import server

@@ -66,9 +66,7 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def probe(
-    spec: spec_models.EndpointSpec, client: InferenceClient
-) -> tuple[bool, str, str, float]:
+def probe(spec: spec_models.EndpointSpec, client: InferenceClient) -> tuple[bool, str, str, float]:
     """Run one endpoint's probe. Returns (passed, reason, task, latency in ms)."""
     smoke = spec.smoke or spec_models.SmokeSpec()
     task = smoke.task or spec.task or "health"

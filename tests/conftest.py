@@ -53,7 +53,9 @@ def emulator(clock: FakeClock) -> Any:
 NO_WAIT = retry.RetryPolicy(attempts=6, sleep=lambda _: None)
 
 
-def make_api(emulator: Any, token: str = "hf_emulator", policy: retry.RetryPolicy = NO_WAIT) -> api_client.EndpointsApi:
+def make_api(
+    emulator: Any, token: str = "hf_emulator", policy: retry.RetryPolicy = NO_WAIT
+) -> api_client.EndpointsApi:
     http = httpx.Client(transport=emulator.transport(), base_url="http://emulator.hfleet.local")
     return api_client.EndpointsApi(http, "http://emulator.hfleet.local/v2", token, policy)
 

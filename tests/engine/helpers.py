@@ -13,7 +13,9 @@ from reconciler.spec import loader
 from tests.conftest import T0
 
 
-def plan(path: Path, api: api_client.EndpointsApi, *, now: datetime = T0, prune: bool = False) -> plan_mod.Plan:
+def plan(
+    path: Path, api: api_client.EndpointsApi, *, now: datetime = T0, prune: bool = False
+) -> plan_mod.Plan:
     observation = reconcile.observe(loader.load([path]), api, now)
     return reconcile.make_plan(observation, prune=prune)
 

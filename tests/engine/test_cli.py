@@ -75,8 +75,9 @@ def test_import_writes_specs_and_adopts(tmp_path: Path) -> None:
     specs = write_fleet(tmp_path / "specs", {})
     out_dir = tmp_path / "specs" / "imported"
     # Owned by another fleet: skipped.
-    code, out, _ = hfleet(tmp_path, "import", "--namespace", "emulator", "--out", str(out_dir),
-                          "--specs", str(specs), "--adopt")
+    code, out, _ = hfleet(
+        tmp_path, "import", "--namespace", "emulator", "--out", str(out_dir), "--specs", str(specs), "--adopt"
+    )
     assert code == 0 and "skipped" in out and not (out_dir / "legacy.yaml").exists()
 
 

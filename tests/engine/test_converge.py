@@ -35,8 +35,11 @@ def test_fleet_of_50_over_several_pages_converges_then_plans_nothing(
     assert not again.has_changes and len(again.unchanged) == 50
     # A no-op plan reads the listing pages only: no per-endpoint GET.
     calls = routes(emulator)
-    assert all(method == "GET" and path.startswith("/v2/endpoint/emulator") and path.count("/") == 3
-               for method, path in calls if not path.startswith("/v2/provider")), calls
+    assert all(
+        method == "GET" and path.startswith("/v2/endpoint/emulator") and path.count("/") == 3
+        for method, path in calls
+        if not path.startswith("/v2/provider")
+    ), calls
 
 
 def test_pagination_is_followed_to_the_end(tmp_path: Path, emulator: Any) -> None:
@@ -44,12 +47,21 @@ def test_pagination_is_followed_to_the_end(tmp_path: Path, emulator: Any) -> Non
 
     api = make_api(emulator)
     for i in range(45):
-        api.create("emulator", {
-            "name": f"p-{i:02d}", "type": "authenticated", "provider": {"vendor": "aws", "region": "us-east-1"},
-            "compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2",
-                        "scaling": {"minReplica": 1, "maxReplica": 1}},
-            "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
-        })
+        api.create(
+            "emulator",
+            {
+                "name": f"p-{i:02d}",
+                "type": "authenticated",
+                "provider": {"vendor": "aws", "region": "us-east-1"},
+                "compute": {
+                    "accelerator": "cpu",
+                    "instanceType": "intel-spr",
+                    "instanceSize": "x2",
+                    "scaling": {"minReplica": 1, "maxReplica": 1},
+                },
+                "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
+            },
+        )
     emulator.clear_requests()
     names = [e["name"] for e in api.iter_endpoints("emulator", page_size=20)]
     assert names == [f"p-{i:02d}" for i in range(45)]
@@ -62,7 +74,9 @@ def test_drift_made_with_the_official_client_is_detected_and_corrected(
     path = write_fleet(tmp_path, {"chat": "max_replica: 2\nenv: {MODE: fast}\n"})
     converge(path, api)
     # Someone edits the endpoint behind hfleet's back (as huggingface_hub's update() would send it).
-    api.update("emulator", "chat", {"compute": {"scaling": {"maxReplica": 5}}, "model": {"env": {"MODE": "slow"}}})
+    api.update(
+        "emulator", "chat", {"compute": {"scaling": {"maxReplica": 5}}, "model": {"env": {"MODE": "slow"}}}
+    )
     drifted = plan(path, api)
     assert actions(drifted) == {"chat": ["update"]}
     fields = {f.path: (f.old, f.new) for f in drifted.changes[0].fields}
@@ -95,9 +109,15 @@ def test_an_untagged_endpoint_is_a_conflict_and_survives_prune(
     tmp_path: Path, emulator: Any, api: api_client.EndpointsApi
 ) -> None:
     foreign = {
-        "name": "shared", "type": "authenticated", "provider": {"vendor": "aws", "region": "us-east-1"},
-        "compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2",
-                    "scaling": {"minReplica": 1, "maxReplica": 1}},
+        "name": "shared",
+        "type": "authenticated",
+        "provider": {"vendor": "aws", "region": "us-east-1"},
+        "compute": {
+            "accelerator": "cpu",
+            "instanceType": "intel-spr",
+            "instanceSize": "x2",
+            "scaling": {"minReplica": 1, "maxReplica": 1},
+        },
         "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
         "tags": ["someone-else"],
     }
@@ -112,13 +132,15 @@ def test_an_untagged_endpoint_is_a_conflict_and_survives_prune(
     assert api.get("emulator", "shared")["tags"] == ["someone-else"]
 
 
-def test_prune_deletes_only_our_endpoints_and_respects_protect(tmp_path: Path, api: api_client.EndpointsApi) -> None:
+def test_prune_deletes_only_our_endpoints_and_respects_protect(
+    tmp_path: Path, api: api_client.EndpointsApi
+) -> None:
     path = write_fleet(tmp_path, {"keep": "", "old": "", "guarded": "protect: true\n"}, count=7)
     converge(path, api)
     write_fleet(tmp_path, {"keep": ""}, count=7)
     without = plan(path, api)
     assert actions(without) == {"old": ["orphan"], "guarded": ["orphan"]}
-    result, report = converge(path, api, prune=True)
+    result, _report = converge(path, api, prune=True)
     assert actions(result) == {"old": ["delete"], "guarded": ["orphan"]}
     names = {e["name"] for e in api.list_endpoints("emulator")}
     assert "old" not in names and "guarded" in names
@@ -140,7 +162,9 @@ def test_level_triggered_waits_during_transitions(tmp_path: Path, clock: Any) ->
     from reconciler.emulator import Durations, Emulator, EmulatorConfig
     from tests.conftest import make_api
 
-    slow = Emulator(EmulatorConfig(durations=Durations(pending=10, initializing=10, updating=10)), clock=clock)
+    slow = Emulator(
+        EmulatorConfig(durations=Durations(pending=10, initializing=10, updating=10)), clock=clock
+    )
     api = make_api(slow)
     path = write_fleet(tmp_path, {"a": ""})
     converge(path, api)
@@ -151,7 +175,9 @@ def test_level_triggered_waits_during_transitions(tmp_path: Path, clock: Any) ->
     assert actions(plan(path, api)) == {"a": ["update"]}
 
 
-def test_a_failed_deploy_is_reported_and_repaired(tmp_path: Path, emulator: Any, api: api_client.EndpointsApi) -> None:
+def test_a_failed_deploy_is_reported_and_repaired(
+    tmp_path: Path, emulator: Any, api: api_client.EndpointsApi
+) -> None:
     from reconciler.emulator import FaultRule
 
     emulator.faults.add(FaultRule(kind="deploy_failed", path_pattern="broken", times=1))

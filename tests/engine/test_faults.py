@@ -58,9 +58,11 @@ def test_a_lost_create_response_does_not_create_twice(tmp_path: Path, emulator: 
     from reconciler.emulator import FaultRule
 
     api = make_api(emulator)
-    emulator.faults.add(FaultRule(kind="lost_response", method="POST", path_pattern=r"/v2/endpoint/emulator$", times=1))
+    emulator.faults.add(
+        FaultRule(kind="lost_response", method="POST", path_pattern=r"/v2/endpoint/emulator$", times=1)
+    )
     path = write_fleet(tmp_path, {"a": "max_replica: 2\n"})
-    result, report = converge(path, api)
+    _, report = converge(path, api)
     assert report.ok, report.data()
     assert "earlier response was lost" in (report.outcomes[0].note or "")
     assert [e["name"] for e in api.list_endpoints("emulator")] == ["a"]
@@ -83,12 +85,21 @@ def test_a_foreign_409_is_never_adopted(tmp_path: Path, emulator: Any, api: api_
     path = write_fleet(tmp_path, {"race": ""})
     observation = reconcile.observe(loader.load([path]), api)
     result = reconcile.make_plan(observation)
-    api.create("emulator", {
-        "name": "race", "type": "authenticated", "provider": {"vendor": "aws", "region": "us-east-1"},
-        "compute": {"accelerator": "cpu", "instanceType": "intel-spr", "instanceSize": "x2",
-                    "scaling": {"minReplica": 1, "maxReplica": 1}},
-        "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
-    })
+    api.create(
+        "emulator",
+        {
+            "name": "race",
+            "type": "authenticated",
+            "provider": {"vendor": "aws", "region": "us-east-1"},
+            "compute": {
+                "accelerator": "cpu",
+                "instanceType": "intel-spr",
+                "instanceSize": "x2",
+                "scaling": {"minReplica": 1, "maxReplica": 1},
+            },
+            "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
+        },
+    )
     report = reconcile.apply_plan(observation, result, api)
     assert not report.ok
     assert "not owned by fleet 'team'" in (report.failed[0].error or "")
