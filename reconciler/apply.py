@@ -148,8 +148,8 @@ def execute(
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="hfleet-apply") as pool:
         for phase in sorted(phases):
             list(pool.map(run_endpoint, phases[phase]))
-    order = {c: i for i, c in enumerate(plan.changes)}
-    outcomes.sort(key=lambda o: order.get(o.change, 0))
+    order = {id(c): i for i, c in enumerate(plan.changes)}
+    outcomes.sort(key=lambda o: order.get(id(o.change), 0))
     return ApplyReport(tuple(outcomes), time.monotonic() - started)
 
 

@@ -1,0 +1,924 @@
+"""The emulator of the Inference Endpoints API: a WSGI app for the control plane, the Hub's whoami
+and each endpoint's URL (data plane), with a time-driven state machine and fault injection.
+
+Owns: ``Emulator`` (the app, ``transport()`` for in-process httpx, ``serve()`` on loopback, the
+request log), ``EmulatorConfig``, ``Identity``, ``Durations``. Called by: tests, ``hfleet --emulator``,
+``hfleet emulator serve`` and the benchmark. Must not: import anything else of ``reconciler``.
+
+Behaviour follows ``shared/reference/hf-endpoints-api.md``. Where the reference is [uncertain], the
+choices are written next to the code; in short: a create answers 200; secrets are never echoed
+(``model.secrets`` comes back as ``{}``); ``env``, ``secrets`` and ``tags`` are replaced whole by a
+PUT, like ``image``, ``command`` and ``args``; a PUT on a paused endpoint keeps it paused; a PUT can
+repair a ``failed`` endpoint; ``type: protected`` is refused (400) because the real API makes such an
+endpoint unreachable; a namespace the token cannot use answers 403; quota counts ``maxReplica`` ×
+accelerators of every endpoint that is not paused, and a create above it answers 400.
+
+The state machine is evaluated lazily from a timeline stored on each record (``[[state, since]]``),
+against an injectable clock, so there are no background threads and zero durations make tests
+instant.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import re
+import secrets as secrets_mod
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+
+from reconciler.emulator import catalog, dataplane, store
+from reconciler.emulator.faults import FaultRule, FaultSet
+
+__all__ = ["Durations", "Emulator", "EmulatorConfig", "Identity", "RequestRecord"]
+
+NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
+TYPES = ("public", "authenticated", "private")
+IMAGE_KEYS = {
+    "huggingface": set(),
+    "huggingfaceNeuron": {"batchSize", "neuronCache", "sequenceLength"},
+    "tgi": {
+        "maxBatchPrefillTokens",
+        "maxBatchTotalTokens",
+        "maxInputLength",
+        "maxTotalTokens",
+        "disableCustomKernels",
+        "quantize",
+    },
+    "tgiNeuron": {
+        "maxBatchPrefillTokens",
+        "maxBatchTotalTokens",
+        "maxInputLength",
+        "maxTotalTokens",
+        "hfAutoCastType",
+        "hfNumCores",
+    },
+    "tei": {"maxBatchTokens", "maxConcurrentRequests", "pooling"},
+    "llamacpp": {
+        "ctxSize",
+        "modelPath",
+        "nParallel",
+        "threadsHttp",
+        "mmprojModelPath",
+        "mode",
+        "nGpuLayers",
+        "pooling",
+        "variant",
+    },
+    "vLLM": {"tensorParallelSize", "dataParallelSize", "kvCacheDtype", "maxNumBatchedTokens", "maxNumSeqs"},
+    "vLLMNeuron": {"tensorParallelSize", "maxNumSeqs", "maxModelLen"},
+    "sGLang": {
+        "tensorParallelSize",
+        "chunkedPrefillSize",
+        "kvCacheDtype",
+        "maxPrefillTokens",
+        "maxRunningRequests",
+    },
+    "hfServe": set(),
+    "custom": {"credentials"},
+}
+BASE_CONTAINER = {"url", "port", "healthRoute"}
+MESSAGES = {
+    "pending": "Endpoint waiting to be scheduled",
+    "initializing": "Endpoint is initializing",
+    "updating": "Endpoint waiting for the update",
+    "running": "Endpoint is ready",
+    "paused": "Endpoint is paused",
+    "scaledToZero": "Endpoint is scaled to zero",
+    "failed": "Endpoint failed to deploy",
+    "updateFailed": "Endpoint failed to update",
+}
+UNAUTHORIZED = "A valid user or organization token, sent as a Bearer, is required"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a token is: a user name and the organizations it belongs to."""
+
+    name: str
+    orgs: tuple[str, ...] = ()
+
+    @property
+    def namespaces(self) -> frozenset[str]:
+        return frozenset((self.name, *self.orgs))
+
+
+@dataclass(frozen=True)
+class Durations:
+    """Seconds each transition takes. All zero (instant) by default, for tests."""
+
+    pending: float = 0.0
+    initializing: float = 0.0
+    updating: float = 0.0
+    waking: float = 0.0
+
+    @classmethod
+    def demo(cls) -> Durations:
+        """A few seconds each: long enough to watch, short enough for a demo."""
+        return cls(pending=1.0, initializing=2.0, updating=2.0, waking=2.0)
+
+
+def _default_identities() -> dict[str, Identity]:
+    return {"hf_emulator": Identity("emulator", ("emulator-org",))}
+
+
+@dataclass
+class EmulatorConfig:
+    """How the emulator behaves. Quotas: max accelerators per (namespace, instance type); instance
+    types not listed (CPU ones by default) are unlimited."""
+
+    identities: dict[str, Identity] = field(default_factory=_default_identities)
+    durations: Durations = field(default_factory=Durations)
+    state_path: str | Path | None = None
+    default_gpu_quota: int = 64
+    quotas: dict[tuple[str, str], int] = field(default_factory=dict)
+    create_status: int = 200
+    latency: float = 0.0
+    max_page_limit: int = 100
+    faults: list[FaultRule] = field(default_factory=list)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str
+    query: str
+    status: int
+    at: float
+
+
+class _Drop(Exception):
+    """Close the connection without an answer."""
+
+
+class _HttpError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def _rfc3339(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+Response = tuple[int, dict[str, str], bytes | Iterator[bytes]]
+
+
+class Emulator:
+    """The emulated API. Thread-safe: the socket server and in-process transports call it concurrently."""
+
+    def __init__(
+        self, config: EmulatorConfig | None = None, clock: Callable[[], float] | None = None
+    ) -> None:
+        self.config = config or EmulatorConfig()
+        self.clock = clock or time.time
+        self.store = store.Store(self.config.state_path)
+        self.faults = FaultSet(self.config.seed)
+        for rule in self.config.faults:
+            self.faults.add(rule)
+        self._log: list[RequestRecord] = []
+        self._log_lock = threading.Lock()
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        with self._log_lock:
+            return list(self._log)
+
+    def clear_requests(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    def advance(self, seconds: float) -> None:
+        """Move a fake clock (one with an ``advance`` method) forward."""
+        advance = getattr(self.clock, "advance", None)
+        if advance is None:
+            raise TypeError("advance() needs a fake clock with an advance(seconds) method")
+        advance(seconds)
+
+    def transport(self) -> httpx.BaseTransport:
+        """An httpx transport that calls this app in-process (dropped connections become httpx errors)."""
+        return _Transport(self)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Any:
+        """Serve on a loopback socket in a background thread; use as a context manager."""
+        from reconciler.emulator import server
+
+        return server.ServerHandle(self, host, port).start()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- WSGI -----------------------------------------------------------------------------------
+
+    def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        path = str(environ.get("PATH_INFO", "/")) or "/"
+        query = str(environ.get("QUERY_STRING", ""))
+        headers = {
+            k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = str(environ["CONTENT_TYPE"])
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        scheme = str(environ.get("wsgi.url_scheme", "http"))
+        host = (
+            headers.get("host")
+            or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+        )
+        status, out_headers, payload = self.handle(method, path, query, headers, body, f"{scheme}://{host}")
+        reason = _REASONS.get(status, "")
+        start_response(f"{status} {reason}".strip(), list(out_headers.items()))
+        return [payload] if isinstance(payload, bytes) else payload
+
+    def handle(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, base: str
+    ) -> Response:
+        """Route one request; faults first, then the handlers. Records it in the request log."""
+        status = 0
+        try:
+            if path.startswith("/v2/") and self.config.latency:
+                time.sleep(self.config.latency)
+            fault = self.faults.take(("latency",), method, path)
+            if fault is not None:
+                time.sleep(fault.latency)
+            fault = self.faults.take(("status", "drop", "lost_response"), method, path)
+            if fault is not None and fault.kind == "drop":
+                raise _Drop()
+            if fault is not None and fault.kind == "status":
+                extra = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+                message = fault.message or ("Too many requests" if fault.status == 429 else "Internal error")
+                raise _HttpError(fault.status, message, extra)
+            status, out_headers, payload = self._route(method, path, query, headers, body, base)
+            if fault is not None and fault.kind == "lost_response":
+                raise _Drop()
+            return status, out_headers, payload
+        except _HttpError as exc:
+            status = exc.status
+            return (
+                exc.status,
+                {"Content-Type": "application/json", **exc.headers},
+                _json({"error": exc.message}),
+            )
+        except _Drop:
+            status = -1
+            raise
+        finally:
+            with self._log_lock:
+                self._log.append(RequestRecord(method, path, query, status, self.clock()))
+
+    def _route(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, base: str
+    ) -> Response:
+        parts = [p for p in path.split("/") if p]
+        if parts[:2] == ["api", "whoami-v2"] and method == "GET":
+            return self._ok(self._whoami(self._identity(headers)))
+        if parts and parts[0] == "e" and len(parts) >= 2:
+            return self._data_plane(parts[1], "/" + "/".join(parts[2:]), method, headers, body, base)
+        if not parts or parts[0] != "v2":
+            raise _HttpError(404, f"no route for {method} {path}")
+        rest = parts[1:]
+        params = {k: v[-1] for k, v in parse_qs(query).items()}
+        if rest == ["provider"] and method == "GET":
+            return self._ok(catalog.provider_payload())
+        if len(rest) == 2 and rest[0] == "provider" and method == "GET":
+            namespace = rest[1]
+            self._authorize(headers, namespace)
+            with self.store.transaction():
+                return self._ok(catalog.provider_payload(self._quota_view(namespace)))
+        if len(rest) == 3 and rest[:2] == ["provider", "quotas"] and method == "GET":
+            self._authorize(headers, rest[2])
+            with self.store.transaction():
+                quota = self._quota_view(rest[2])
+            return self._ok(
+                {
+                    "quotas": [
+                        {"instanceType": k, "maxAccelerators": m, "usedAccelerators": u}
+                        for k, (m, u) in sorted(quota.items())
+                    ]
+                }
+            )
+        if not rest or rest[0] != "endpoint" or len(rest) < 2:
+            raise _HttpError(404, f"no route for {method} {path}")
+        namespace = rest[1]
+        identity = self._authorize(headers, namespace)
+        if len(rest) == 2:
+            if method == "GET":
+                return self._ok(self._list(namespace, params, base))
+            if method == "POST":
+                return self._create(namespace, identity, body, base)
+            raise _HttpError(405, f"method {method} not allowed")
+        name = rest[2]
+        action = rest[3] if len(rest) > 3 else None
+        if action is None and method == "GET":
+            return self._ok(self._render(self._require(namespace, name), base))
+        if action is None and method == "PUT":
+            return self._update(namespace, name, identity, body, base)
+        if action is None and method == "DELETE":
+            with self.store.transaction():
+                self._require(namespace, name)
+                self.store.delete(namespace, name)
+            return self._ok({})
+        if action in ("pause", "resume", "scale-to-zero") and method == "POST" and len(rest) == 4:
+            return self._power(namespace, name, identity, action, base)
+        if action == "logs" and method == "GET":
+            record = self._require(namespace, name)
+            state = self._state(record)
+            lines = [f"{_rfc3339(t)} {s}: {MESSAGES.get(s, s)}" for s, t in record["timeline"]]
+            text = "\n".join(lines + [f"current state: {state}"]) + "\n"
+            return 200, {"Content-Type": "text/plain; charset=utf-8"}, text.encode()
+        raise _HttpError(404, f"no route for {method} {path}")
+
+    # --- auth -----------------------------------------------------------------------------------
+
+    def _identity(self, headers: dict[str, str]) -> Identity:
+        auth = headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        identity = self.config.identities.get(token) if token else None
+        if identity is None:
+            raise _HttpError(401, UNAUTHORIZED)
+        return identity
+
+    def _authorize(self, headers: dict[str, str], namespace: str) -> Identity:
+        identity = self._identity(headers)
+        if namespace not in identity.namespaces:
+            # [uncertain] 403 vs 404: 403 tells the caller the token is the problem, which is what
+            # a user needs to fix, and reveals nothing about the namespace's endpoints.
+            raise _HttpError(403, f"Token of user '{identity.name}' has no access to namespace '{namespace}'")
+        return identity
+
+    def _whoami(self, identity: Identity) -> dict[str, Any]:
+        return {
+            "type": "user",
+            "id": "emulator-" + identity.name,
+            "name": identity.name,
+            "fullname": identity.name,
+            "orgs": [
+                {"type": "org", "name": org, "fullname": org, "roleInOrg": "write"} for org in identity.orgs
+            ],
+            "auth": {"type": "access_token", "accessToken": {"displayName": "emulator", "role": "write"}},
+        }
+
+    # --- state machine --------------------------------------------------------------------------
+
+    def _state(self, record: dict[str, Any]) -> str:
+        now = self.clock()
+        current = record["timeline"][0][0]
+        for state, since in record["timeline"]:
+            if since <= now:
+                current = state
+        return str(current)
+
+    def _startup(self, now: float, failed: bool) -> list[list[Any]]:
+        d = self.config.durations
+        end = "failed" if failed else "running"
+        return [["pending", now], ["initializing", now + d.pending], [end, now + d.pending + d.initializing]]
+
+    def _deploy_fault(self, kind: str, namespace: str, name: str) -> FaultRule | None:
+        return self.faults.take((kind,), "*", f"{namespace}/{name}")
+
+    def wake(self, namespace: str, name: str) -> None:
+        """A request reached a scaled-to-zero endpoint: start a replica."""
+        with self.store.transaction():
+            record = self.store.get(namespace, name)
+            if record is None or self._state(record) != "scaledToZero":
+                return
+            now = self.clock()
+            record["timeline"] = [["initializing", now], ["running", now + self.config.durations.waking]]
+            self.store.put(record)
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    def _render(self, record: dict[str, Any], base: str) -> dict[str, Any]:
+        spec = json.loads(json.dumps(record["spec"]))
+        state = self._state(record)
+        running = state == "running"
+        compute = spec["compute"]
+        scaling = compute["scaling"]
+        url = None
+        if state not in ("pending", "paused", "failed") or (state == "failed" and record.get("was_running")):
+            url = f"{base}/e/{record['id']}"
+        if state == "failed":
+            url = None
+        image = spec["model"]["image"]
+        variant, body = next(iter(image.items()))
+        if variant == "custom" and isinstance(body, dict) and "credentials" in body:
+            body["credentials"] = {"username": "", "password": None}  # the API redacts registry credentials
+        health = (body or {}).get("healthRoute") if isinstance(body, dict) else None
+        target = (
+            0
+            if state in ("paused", "scaledToZero", "failed")
+            else max(1, int(scaling.get("minReplica") or 0))
+        )
+        ready = target if running else 0
+        spec["model"]["secrets"] = {}  # never echoed: the API keeps secrets encrypted at rest
+        compute["id"] = (
+            f"{spec['provider']['vendor']}-{spec['provider']['region']}-"
+            f"{compute['instanceType']}-{compute['instanceSize']}"
+        )
+        status = {
+            "createdAt": _rfc3339(record["created_at"]),
+            "createdBy": {"id": "emulator-" + record["created_by"], "name": record["created_by"]},
+            "updatedAt": _rfc3339(record["updated_at"]),
+            "updatedBy": {"id": "emulator-" + record["updated_by"], "name": record["updated_by"]},
+            "private": None,
+            "state": state,
+            "message": record.get("message_" + state) or MESSAGES.get(state, state),
+            "readyReplica": ready,
+            "targetReplica": target,
+            "url": url,
+            "errorMessage": record.get("message_" + state) if state in ("failed", "updateFailed") else None,
+        }
+        out: dict[str, Any] = {
+            "accountId": None,
+            "name": record["name"],
+            "type": spec["type"],
+            "provider": spec["provider"],
+            "compute": compute,
+            "model": spec["model"],
+            "status": status,
+            "healthRoute": health or "/health",
+            "tags": spec.get("tags") or [],
+            "experimentalFeatures": spec.get("experimentalFeatures") or {"cacheHttpResponses": False},
+            "notifications": spec.get("notifications"),
+            "cacheHttpResponses": bool(spec.get("cacheHttpResponses", False)),
+        }
+        for key in ("route", "privateService", "network"):
+            if spec.get(key) is not None:
+                out[key] = spec[key]
+        return out
+
+    def _ok(self, payload: Any, status: int = 200) -> Response:
+        return status, {"Content-Type": "application/json"}, _json(payload)
+
+    def _require(self, namespace: str, name: str) -> dict[str, Any]:
+        record = self.store.get(namespace, name)
+        if record is None:
+            raise _HttpError(404, f"Endpoint '{name}' not found")
+        return record
+
+    # --- list -----------------------------------------------------------------------------------
+
+    def _list(self, namespace: str, params: dict[str, str], base: str) -> dict[str, Any]:
+        try:
+            limit = int(params.get("limit", "20"))
+        except ValueError:
+            raise _HttpError(
+                400, "Failed to deserialize query string: limit: invalid digit found in string"
+            ) from None
+        if limit < 1:
+            raise _HttpError(400, "limit must be at least 1")
+        limit = min(limit, self.config.max_page_limit)  # documented cap: larger limits are clamped
+        after = _decode_cursor(params["cursor"]) if params.get("cursor") else None
+        tags = [t for t in params.get("tags", "").split(",") if t]
+        search = params.get("search")
+        if not tags and not search:
+            records = self.store.page(namespace, after, limit + 1)
+        else:
+            records = [
+                r
+                for r in self.store.all(namespace)
+                if (after is None or r["name"] > after)
+                and all(t in (r["spec"].get("tags") or []) for t in tags)
+                and (not search or search in r["name"])
+            ][: limit + 1]
+        more = len(records) > limit
+        records = records[:limit]
+        result: dict[str, Any] = {"items": [self._render(r, base) for r in records]}
+        if more:
+            result["nextCursor"] = _encode_cursor(records[-1]["name"])
+        if after is not None:
+            result["prevCursor"] = _encode_cursor(after)
+        return result
+
+    # --- create / update ------------------------------------------------------------------------
+
+    def _parse(self, body: bytes) -> dict[str, Any]:
+        try:
+            data = json.loads(body or b"null")
+        except ValueError as exc:
+            raise _HttpError(400, f"Failed to parse the request body as JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise _HttpError(400, "Failed to parse the request body as JSON: expected an object")
+        return data
+
+    def _check_image(self, image: Any, where: str = "model.image") -> dict[str, Any]:
+        if not isinstance(image, dict) or len(image) != 1:
+            raise _HttpError(400, f"VALIDATION_FAILED: {where}: expected exactly one image variant")
+        ((variant, body),) = image.items()
+        if variant not in IMAGE_KEYS:
+            raise _HttpError(400, f"VALIDATION_FAILED: {where}: unknown variant `{variant}`")
+        body = body or {}
+        if not isinstance(body, dict):
+            raise _HttpError(400, f"VALIDATION_FAILED: {where}.{variant}: expected an object")
+        if variant != "huggingface" and not body.get("url"):
+            raise _HttpError(400, f"VALIDATION_FAILED: {where}.{variant}: missing field `url`")
+        allowed = IMAGE_KEYS[variant] | (BASE_CONTAINER if variant != "huggingface" else set())
+        # The real API silently drops unknown fields inside a variant (e.g. snake_case health_route).
+        return {variant: {k: v for k, v in body.items() if k in allowed}}
+
+    def _validate_compute(
+        self, namespace: str, spec: dict[str, Any], skip_quota_of: str | None = None
+    ) -> None:
+        provider, compute = spec["provider"], spec["compute"]
+        row = catalog.find(
+            provider.get("vendor", ""),
+            provider.get("region", ""),
+            compute.get("instanceType", ""),
+            compute.get("instanceSize", ""),
+        )
+        if row is None:
+            raise _HttpError(
+                400,
+                f"VALIDATION_FAILED: compute: no instance {compute.get('instanceType')} "
+                f"{compute.get('instanceSize')} in {provider.get('vendor')} {provider.get('region')}",
+            )
+        if row.accelerator != compute.get("accelerator"):
+            raise _HttpError(
+                400,
+                f"VALIDATION_FAILED: compute.accelerator: {compute.get('instanceType')} is a "
+                f"{row.accelerator} instance, not {compute.get('accelerator')}",
+            )
+        if row.status in ("deprecated", "not_available"):
+            raise _HttpError(
+                400, f"VALIDATION_FAILED: compute: instance type {row.instance_type} is {row.status}"
+            )
+        scaling = compute.get("scaling") or {}
+        low, high = scaling.get("minReplica"), scaling.get("maxReplica")
+        if not isinstance(low, int) or not isinstance(high, int) or low < 0 or high < 1 or low > high:
+            raise _HttpError(
+                400, "VALIDATION_FAILED: compute.scaling: need 0 <= minReplica <= maxReplica, maxReplica >= 1"
+            )
+        limit = self._quota_limit(namespace, row.instance_type)
+        if limit is not None:
+            used = self._used(namespace, row.instance_type, skip=skip_quota_of)
+            wanted = high * row.num_accelerators
+            if used + wanted > limit:
+                raise _HttpError(
+                    400,
+                    f"QUOTA_EXCEEDED: {row.instance_type} in namespace '{namespace}': {used} of {limit} "
+                    f"accelerators used, {wanted} more requested",
+                )
+
+    def _quota_limit(self, namespace: str, instance_type: str) -> int | None:
+        if (namespace, instance_type) in self.config.quotas:
+            return self.config.quotas[(namespace, instance_type)]
+        if instance_type.startswith(("intel-", "amd-")):
+            return None
+        return self.config.default_gpu_quota
+
+    def _used(self, namespace: str, instance_type: str, skip: str | None = None) -> int:
+        used = 0
+        for record in self.store.all(namespace):
+            compute = record["spec"]["compute"]
+            if compute["instanceType"] != instance_type or record["name"] == skip:
+                continue
+            if self._state(record) == "paused":  # [uncertain] paused endpoints release their quota
+                continue
+            row = catalog.find(
+                record["spec"]["provider"]["vendor"],
+                record["spec"]["provider"]["region"],
+                instance_type,
+                compute["instanceSize"],
+            )
+            used += int(compute["scaling"]["maxReplica"]) * (row.num_accelerators if row else 1)
+        return used
+
+    def _quota_view(self, namespace: str) -> dict[str, tuple[int, int]]:
+        out = {}
+        for row in catalog.COMPUTES:
+            limit = self._quota_limit(namespace, row.instance_type)
+            out[row.instance_type] = (
+                limit if limit is not None else 100_000,
+                self._used(namespace, row.instance_type),
+            )
+        return out
+
+    def _create(self, namespace: str, identity: Identity, body: bytes, base: str) -> Response:
+        data = self._parse(body)
+        for key in ("name", "type", "provider", "compute", "model"):
+            if key not in data:
+                raise _HttpError(400, f"Failed to parse the request body as JSON: missing field `{key}`")
+        name = data["name"]
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise _HttpError(
+                400, "VALIDATION_FAILED: name: must be lowercase alphanumerics and '-', at most 32 characters"
+            )
+        if data["type"] == "protected":
+            raise _HttpError(
+                400,
+                "VALIDATION_FAILED: type: 'protected' is no longer supported; use "
+                "public, authenticated or private",
+            )
+        if data["type"] not in TYPES:
+            raise _HttpError(400, f"VALIDATION_FAILED: type: unknown variant `{data['type']}`")
+        provider, compute, model = data["provider"], data["compute"], data["model"]
+        if not isinstance(provider, dict) or not {"vendor", "region"} <= provider.keys():
+            raise _HttpError(
+                400, "Failed to parse the request body as JSON: provider: missing field `vendor`"
+            )
+        if not isinstance(compute, dict):
+            raise _HttpError(400, "Failed to parse the request body as JSON: compute: expected an object")
+        for key in ("accelerator", "instanceType", "instanceSize", "scaling"):
+            if key not in compute:
+                raise _HttpError(
+                    400, f"Failed to parse the request body as JSON: compute: missing field `{key}`"
+                )
+        if not isinstance(model, dict):
+            raise _HttpError(400, "Failed to parse the request body as JSON: model: expected an object")
+        for key in ("repository", "framework", "image"):
+            if key not in model:
+                raise _HttpError(
+                    400, f"Failed to parse the request body as JSON: model: missing field `{key}`"
+                )
+        if "task" in model and model["task"] is None:
+            raise _HttpError(400, "Failed to parse the request body as JSON: model.task: expected value")
+        if "secrets" in model and model["secrets"] is None:
+            raise _HttpError(
+                422,
+                "Failed to deserialize the JSON body into the target type: model.secrets: "
+                "invalid type: null, expected a map",
+            )
+        model = {**model, "image": self._check_image(model["image"])}
+        model.setdefault("revision", None)
+        model.setdefault("task", None)
+        model.setdefault("env", {})
+        secrets = model.pop("secrets", None) or {}
+        scaling = dict(compute["scaling"])
+        if scaling.get("scaleToZeroTimeout") is None:
+            scaling["scaleToZeroTimeout"] = 15 if scaling.get("minReplica") == 0 else None
+        spec = {
+            "type": data["type"],
+            "provider": {"vendor": provider["vendor"], "region": provider["region"]},
+            "compute": {**{k: v for k, v in compute.items() if k != "id"}, "scaling": scaling},
+            "model": model,
+            "tags": list(data.get("tags") or []),
+            "cacheHttpResponses": bool(data.get("cacheHttpResponses", False)),
+        }
+        for key in ("route", "privateService", "experimentalFeatures", "network", "notifications"):
+            if data.get(key) is not None:
+                spec[key] = data[key]
+        with self.store.transaction():
+            if self.store.get(namespace, name) is not None:
+                raise _HttpError(409, "An endpoint with the same name already exists")
+            self._validate_compute(namespace, spec)
+            now = self.clock()
+            failed = self._deploy_fault("deploy_failed", namespace, name)
+            record = {
+                "namespace": namespace,
+                "name": name,
+                "id": secrets_mod.token_hex(12),
+                "spec": spec,
+                "secrets": secrets,
+                "timeline": self._startup(now, failed is not None),
+                "created_at": now,
+                "updated_at": now,
+                "created_by": identity.name,
+                "updated_by": identity.name,
+            }
+            if failed is not None:
+                record["message_failed"] = (
+                    failed.message or "Endpoint failed to deploy: container exited with code 1"
+                )
+            self.store.put(record)
+        return self._ok(self._render(record, base), self.config.create_status)
+
+    def _update(self, namespace: str, name: str, identity: Identity, body: bytes, base: str) -> Response:
+        data = self._parse(body)
+        with self.store.transaction():
+            record = self._require(namespace, name)
+            spec = record["spec"]
+            state = self._state(record)
+            if "compute" in data:
+                compute = data["compute"] or {}
+                scaling = {**spec["compute"]["scaling"], **(compute.get("scaling") or {})}
+                spec["compute"] = {
+                    **spec["compute"],
+                    **{k: v for k, v in compute.items() if k not in ("id", "scaling")},
+                    "scaling": scaling,
+                }
+            if "model" in data:
+                model = dict(data["model"] or {})
+                if "task" in model and model["task"] is None:
+                    raise _HttpError(
+                        400, "Failed to parse the request body as JSON: model.task: expected value"
+                    )
+                if "image" in model:
+                    model["image"] = self._check_image(model["image"])  # replaced whole; must be complete
+                if "secrets" in model:
+                    if model["secrets"] is None:
+                        raise _HttpError(422, "model.secrets: invalid type: null, expected a map")
+                    record["secrets"] = model.pop("secrets")  # replaced whole, never echoed
+                # Objects merge field by field; image, command, args, env are replaced as values.
+                spec["model"] = {**spec["model"], **model}
+            if "route" in data:
+                spec["route"] = {**(spec.get("route") or {}), **(data["route"] or {})}
+            if "tags" in data:
+                spec["tags"] = list(data["tags"] or [])
+            if "cacheHttpResponses" in data:
+                spec["cacheHttpResponses"] = bool(data["cacheHttpResponses"])
+            for key in ("type", "provider", "name"):
+                if key in data and data[key] != (record["name"] if key == "name" else spec.get(key)):
+                    raise _HttpError(
+                        400, f"VALIDATION_FAILED: {key}: cannot be changed; delete and re-create"
+                    )
+            self._validate_compute(namespace, spec, skip_quota_of=name)
+            now = self.clock()
+            config_change = any(k in data for k in ("compute", "model", "route", "cacheHttpResponses"))
+            if config_change and state in (
+                "running",
+                "updating",
+                "updateFailed",
+                "failed",
+                "initializing",
+                "pending",
+                "scaledToZero",
+            ):
+                failed = self._deploy_fault("update_failed", namespace, name)
+                if state in ("failed", "pending", "initializing"):
+                    # A PUT re-deploys an endpoint that never came up (the repair path).
+                    deploy_failed = self._deploy_fault("deploy_failed", namespace, name)
+                    record["timeline"] = self._startup(now, deploy_failed is not None)
+                else:
+                    end = "updateFailed" if failed is not None else "running"
+                    record["timeline"] = [["updating", now], [end, now + self.config.durations.updating]]
+                    if failed is not None:
+                        record["message_updateFailed"] = failed.message or "Endpoint failed to update"
+            # A paused endpoint stays paused: the new config applies when it is resumed.
+            record["updated_at"] = now
+            record["updated_by"] = identity.name
+            self.store.put(record)
+        return self._ok(self._render(record, base))
+
+    def _power(self, namespace: str, name: str, identity: Identity, action: str, base: str) -> Response:
+        with self.store.transaction():
+            record = self._require(namespace, name)
+            state = self._state(record)
+            now = self.clock()
+            if action == "pause":
+                record["timeline"] = [["paused", now]]
+            elif action == "resume":
+                if state in ("running", "pending", "initializing", "updating"):
+                    raise _HttpError(400, f"Endpoint '{name}' is already running")
+                if state == "scaledToZero":
+                    record["timeline"] = [
+                        ["initializing", now],
+                        ["running", now + self.config.durations.waking],
+                    ]
+                else:
+                    self._validate_compute(namespace, record["spec"], skip_quota_of=name)
+                    record["timeline"] = self._startup(now, False)
+            else:
+                if state == "paused":
+                    raise _HttpError(400, f"Endpoint '{name}' is paused; resume it first")
+                record["timeline"] = [["scaledToZero", now]]
+            record["updated_at"] = now
+            record["updated_by"] = identity.name
+            self.store.put(record)
+        return self._ok(self._render(record, base))
+
+    # --- data plane -----------------------------------------------------------------------------
+
+    def _data_plane(
+        self, endpoint_id: str, path: str, method: str, headers: dict[str, str], body: bytes, base: str
+    ) -> Response:
+        record = self.store.by_id(endpoint_id)
+        if record is None:
+            raise _HttpError(404, "Endpoint not found")
+        spec = record["spec"]
+        if spec["type"] != "public":
+            identity = self._identity(headers)
+            if record["namespace"] not in identity.namespaces:
+                raise _HttpError(403, "This token has no access to the endpoint")
+        state = self._state(record)
+        if state == "scaledToZero":
+            self.wake(record["namespace"], record["name"])
+            wait = _float(headers.get("x-scale-up-timeout"))
+            if wait is None or wait <= 0:
+                raise _HttpError(
+                    503,
+                    "Endpoint is scaled to zero and is starting; retry later or send "
+                    "X-Scale-Up-Timeout to wait for it",
+                    {"Retry-After": "1"},
+                )
+            deadline = time.monotonic() + wait
+            while True:
+                record = self.store.by_id(endpoint_id) or record
+                state = self._state(record)
+                if state == "running" or time.monotonic() >= deadline:
+                    break
+                time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        if state == "paused":
+            raise _HttpError(503, "Endpoint is paused; resume it to serve requests")
+        if state in ("failed",):
+            raise _HttpError(503, f"Endpoint failed: {record.get('message_failed') or MESSAGES['failed']}")
+        if state in ("pending", "initializing", "updating"):
+            raise _HttpError(503, f"Endpoint is {state} and not ready yet", {"Retry-After": "1"})
+        image = spec["model"]["image"]
+        variant, image_body = next(iter(image.items()))
+        view = dataplane.EndpointView(
+            namespace=record["namespace"],
+            name=record["name"],
+            state=state,
+            task=spec["model"].get("task"),
+            repository=spec["model"]["repository"],
+            image_variant=variant,
+            health_route=(image_body or {}).get("healthRoute") or "/health",
+            type=spec["type"],
+        )
+        answer = dataplane.handle(view, method, path, headers, body)
+        return answer.status, dict(answer.headers), answer.body
+
+
+def _float(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _json(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def _encode_cursor(name: str) -> str:
+    return base64.urlsafe_b64encode(name.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise _HttpError(400, "invalid cursor") from None
+
+
+_REASONS = {
+    200: "OK",
+    202: "Accepted",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+class _Transport(httpx.BaseTransport):
+    """In-process transport: the WSGI app without a socket; a dropped connection raises like one."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        base = f"{request.url.scheme}://{request.url.netloc.decode()}"
+        query = request.url.query.decode() if isinstance(request.url.query, bytes) else str(request.url.query)
+        try:
+            status, out_headers, payload = self.emulator.handle(
+                request.method, request.url.path, query, headers, body, base
+            )
+        except _Drop:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            ) from None
+        if isinstance(payload, bytes):
+            return httpx.Response(status, headers=out_headers, content=payload, request=request)
+        return httpx.Response(status, headers=out_headers, stream=_Stream(payload), request=request)
+
+
+class _Stream(httpx.SyncByteStream):
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.chunks
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            close = getattr(self.chunks, "close", None)
+            if close is not None:
+                close()

@@ -1,0 +1,149 @@
+"""The emulator's state: endpoint records in memory or in a SQLite file shared by processes.
+
+Owns: ``Store`` (get, insert-if-absent, replace, delete, list by namespace in name order, lookup by
+id) and its transactions. Called by: ``emulator.app``. Must not: know HTTP or the state machine.
+
+A record is a plain dict (``namespace``, ``name``, ``id``, ``spec``, ``timeline``, ``secrets``...).
+Every write is committed at once (WAL mode), so a killed server loses nothing it answered; a
+transaction takes SQLite's write lock up front (``BEGIN IMMEDIATE``) so that check-then-write
+sequences (a create checks the name is free) are atomic across processes too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Store"]
+
+Record = dict[str, Any]
+
+
+class Store:
+    """Endpoint records keyed by (namespace, name). Thread-safe; process-safe with a SQLite file."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.lock = threading.RLock()
+        self._memory: dict[tuple[str, str], Record] = {}
+        self._ids: dict[str, tuple[str, str]] = {}
+        self._db: sqlite3.Connection | None = None
+        self._depth = 0
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                str(self.path), timeout=30.0, check_same_thread=False, isolation_level=None
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS endpoints (namespace TEXT NOT NULL, name TEXT NOT NULL, "
+                "id TEXT NOT NULL UNIQUE, data TEXT NOT NULL, PRIMARY KEY (namespace, name))"
+            )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Serialize a read-modify-write, within this process and across processes."""
+        with self.lock:
+            outer = self._depth == 0
+            self._depth += 1
+            try:
+                if outer and self._db is not None:
+                    self._db.execute("BEGIN IMMEDIATE")
+                yield
+                if outer and self._db is not None:
+                    self._db.execute("COMMIT")
+            except BaseException:
+                if outer and self._db is not None:
+                    self._db.execute("ROLLBACK")
+                raise
+            finally:
+                self._depth -= 1
+
+    def get(self, namespace: str, name: str) -> Record | None:
+        with self.lock:
+            if self._db is None:
+                record = self._memory.get((namespace, name))
+                return json.loads(json.dumps(record)) if record is not None else None
+            row = self._db.execute(
+                "SELECT data FROM endpoints WHERE namespace = ? AND name = ?", (namespace, name)
+            ).fetchone()
+            return json.loads(row[0]) if row else None
+
+    def by_id(self, endpoint_id: str) -> Record | None:
+        with self.lock:
+            if self._db is None:
+                key = self._ids.get(endpoint_id)
+                return self.get(*key) if key else None
+            row = self._db.execute("SELECT data FROM endpoints WHERE id = ?", (endpoint_id,)).fetchone()
+            return json.loads(row[0]) if row else None
+
+    def put(self, record: Record) -> None:
+        """Insert or replace."""
+        with self.lock:
+            key = (record["namespace"], record["name"])
+            if self._db is None:
+                self._memory[key] = json.loads(json.dumps(record))
+                self._ids[record["id"]] = key
+                return
+            self._db.execute(
+                "INSERT OR REPLACE INTO endpoints (namespace, name, id, data) VALUES (?, ?, ?, ?)",
+                (*key, record["id"], json.dumps(record)),
+            )
+
+    def delete(self, namespace: str, name: str) -> bool:
+        with self.lock:
+            if self._db is None:
+                record = self._memory.pop((namespace, name), None)
+                if record is not None:
+                    self._ids.pop(record["id"], None)
+                return record is not None
+            cursor = self._db.execute(
+                "DELETE FROM endpoints WHERE namespace = ? AND name = ?", (namespace, name)
+            )
+            return cursor.rowcount > 0
+
+    def names(self, namespace: str) -> list[str]:
+        with self.lock:
+            if self._db is None:
+                return sorted(name for ns, name in self._memory if ns == namespace)
+            rows = self._db.execute(
+                "SELECT name FROM endpoints WHERE namespace = ? ORDER BY name", (namespace,)
+            )
+            return [r[0] for r in rows]
+
+    def page(self, namespace: str, after: str | None, limit: int) -> list[Record]:
+        """Records of ``namespace`` in name order, strictly after ``after``."""
+        with self.lock:
+            if self._db is None:
+                names = [n for n in self.names(namespace) if after is None or n > after][:limit]
+                return [json.loads(json.dumps(self._memory[(namespace, n)])) for n in names]
+            rows = self._db.execute(
+                "SELECT data FROM endpoints WHERE namespace = ? AND name > ? ORDER BY name LIMIT ?",
+                (namespace, after or "", limit),
+            )
+            return [json.loads(r[0]) for r in rows]
+
+    def all(self, namespace: str | None = None) -> list[Record]:
+        with self.lock:
+            if self._db is None:
+                keys = sorted(k for k in self._memory if namespace is None or k[0] == namespace)
+                return [json.loads(json.dumps(self._memory[k])) for k in keys]
+            if namespace is None:
+                rows = self._db.execute("SELECT data FROM endpoints ORDER BY namespace, name")
+            else:
+                rows = self._db.execute(
+                    "SELECT data FROM endpoints WHERE namespace = ? ORDER BY name", (namespace,)
+                )
+            return [json.loads(r[0]) for r in rows]
+
+    def close(self) -> None:
+        with self.lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
