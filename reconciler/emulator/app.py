@@ -339,7 +339,7 @@ class Emulator:
             record = self._require(namespace, name)
             state = self._state(record)
             lines = [f"{_rfc3339(t)} {s}: {MESSAGES.get(s, s)}" for s, t in record["timeline"]]
-            text = "\n".join(lines + [f"current state: {state}"]) + "\n"
+            text = "\n".join([*lines, f"current state: {state}"]) + "\n"
             return 200, {"Content-Type": "text/plain; charset=utf-8"}, text.encode()
         raise _HttpError(404, f"no route for {method} {path}")
 

@@ -12,6 +12,7 @@ without a byte of answer, exactly what a client sees when a proxy dies.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import socket
 import sys
@@ -48,10 +49,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
         except app_mod._Drop:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         self.send_response(status)
         for key, value in out_headers.items():
@@ -72,7 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # the emulator's request log is ``Emulator.requests``
