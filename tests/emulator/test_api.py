@@ -1,0 +1,330 @@
+"""The emulator's control plane: shapes, validation, errors, pagination, state machine, state file."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.emulator import Durations, Emulator, EmulatorConfig, Identity
+from tests.conftest import FakeClock
+from tests.emulator.conftest import payload
+
+BASE = "http://emulator.hfleet.local"
+AUTH = {"Authorization": "Bearer hf_emulator"}
+SHAPES = json.loads((Path(__file__).parent / "fixtures" / "recorded_shapes.json").read_text())
+
+
+def client(emulator: Emulator, token: str | None = "hf_emulator") -> httpx.Client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(transport=emulator.transport(), base_url=BASE, headers=headers)
+
+
+def shape_matches(value: Any, shape: Any, where: str = "") -> list[str]:
+    """Differences between a value and a recorded shape ('str', 'int', 'null|str', objects)."""
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            return [f"{where}: expected an object, got {type(value).__name__}"]
+        problems = []
+        for key, sub in shape.items():
+            if key not in value:
+                problems.append(f"{where}.{key}: missing")
+            else:
+                problems.extend(shape_matches(value[key], sub, f"{where}.{key}"))
+        return problems
+    kinds = {"str": str, "int": int, "null": type(None)}
+    allowed = tuple(kinds[k] for k in shape.split("|"))
+    return [] if isinstance(value, allowed) else [f"{where}: {value!r} is not {shape}"]
+
+
+def test_create_response_has_the_recorded_shapes(clock: FakeClock) -> None:
+    emulator = Emulator(EmulatorConfig(durations=Durations(pending=5, initializing=5)), clock=clock)
+    http = client(emulator)
+    created = http.post("/v2/endpoint/emulator", json=payload()).json()
+    assert shape_matches(created, SHAPES["pending"]) == []
+    assert created["status"]["state"] == "pending"
+    assert created["status"]["message"] == SHAPES["messages"]["pending"]
+    assert created["status"]["url"] is None and created["healthRoute"] == "/health"
+    assert created["compute"]["id"] == "aws-us-east-1-intel-spr-x2"
+    clock.advance(11)
+    running = http.get("/v2/endpoint/emulator/ep").json()
+    assert shape_matches(running, SHAPES["running"]) == []
+    assert running["status"]["message"] == SHAPES["messages"]["running"]
+    assert running["status"]["url"].startswith(BASE + "/e/")
+    assert running["status"]["createdAt"].endswith("Z")
+
+
+def test_scaling_shape_from_catalog_deploys(emulator: Emulator) -> None:
+    body = payload()
+    body["compute"]["scaling"] = {
+        "minReplica": 0,
+        "maxReplica": 1,
+        "measure": {"hardwareUsage": None},
+        "metric": "hardwareUsage",
+    }
+    created = client(emulator).post("/v2/endpoint/emulator", json=body).json()
+    assert shape_matches(created, SHAPES["catalog_scaling"]) == []
+    assert created["compute"]["scaling"]["scaleToZeroTimeout"] == 15  # the documented default
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "message"),
+    [
+        ({"name": "Bad_Name"}, 400, "name"),
+        ({"name": "a" * 33}, 400, "name"),
+        ({"type": "protected"}, 400, "protected"),
+        (
+            {
+                "model": {
+                    "repository": "gpt2",
+                    "framework": "pytorch",
+                    "task": None,
+                    "image": {"huggingface": {}},
+                }
+            },
+            400,
+            "model.task: expected value",
+        ),
+        (
+            {"model": {"repository": "gpt2", "framework": "pytorch", "image": {"vLLM": {"port": 80}}}},
+            400,
+            "VALIDATION_FAILED: model.image.vLLM: missing field `url`",
+        ),
+        (
+            {
+                "model": {
+                    "repository": "gpt2",
+                    "framework": "pytorch",
+                    "image": {"huggingface": {}},
+                    "secrets": None,
+                }
+            },
+            422,
+            "model.secrets",
+        ),
+        (
+            {
+                "compute": {
+                    "accelerator": "gpu",
+                    "instanceType": "nvidia-x9",
+                    "instanceSize": "x1",
+                    "scaling": {"minReplica": 1, "maxReplica": 1},
+                }
+            },
+            400,
+            "no instance",
+        ),
+        ({"provider": {"vendor": "aws", "region": "mars-1"}}, 400, "no instance"),
+        (
+            {
+                "compute": {
+                    "accelerator": "cpu",
+                    "instanceType": "intel-icl",
+                    "instanceSize": "x2",
+                    "scaling": {"minReplica": 1, "maxReplica": 1},
+                }
+            },
+            400,
+            "deprecated",
+        ),
+    ],
+)
+def test_validation_mirrors_the_server(
+    emulator: Emulator, change: dict[str, Any], status: int, message: str
+) -> None:
+    response = client(emulator).post("/v2/endpoint/emulator", json=payload(**change))
+    assert response.status_code == status
+    assert message in response.json()["error"]
+
+
+def test_missing_required_field(emulator: Emulator) -> None:
+    body = payload()
+    del body["compute"]
+    response = client(emulator).post("/v2/endpoint/emulator", json=body)
+    assert response.status_code == 400 and "missing field `compute`" in response.json()["error"]
+
+
+def test_unknown_variant_fields_are_dropped_silently(emulator: Emulator) -> None:
+    body = payload(
+        model={
+            "repository": "gpt2",
+            "framework": "pytorch",
+            "image": {"tgi": {"url": "ghcr.io/tgi:3", "health_route": "/x", "tensorParallelSize": 2}},
+        }
+    )
+    created = client(emulator).post("/v2/endpoint/emulator", json=body).json()
+    assert created["model"]["image"] == {"tgi": {"url": "ghcr.io/tgi:3"}}
+    assert created["healthRoute"] == "/health"
+
+
+def test_errors_401_403_404_409(emulator: Emulator) -> None:
+    assert client(emulator, None).get("/v2/endpoint/emulator").status_code == 401
+    assert client(emulator, "hf_nope").get("/v2/endpoint/emulator").status_code == 401
+    forbidden = client(emulator).get("/v2/endpoint/someone-else")
+    assert forbidden.status_code == 403
+    missing = client(emulator).get("/v2/endpoint/emulator/nope")
+    assert missing.status_code == 404 and missing.json() == {"error": "Endpoint 'nope' not found"}
+    http = client(emulator)
+    assert http.post("/v2/endpoint/emulator", json=payload()).status_code == 200
+    taken = http.post("/v2/endpoint/emulator", json=payload())
+    assert taken.status_code == 409 and "already exists" in taken.json()["error"]
+
+
+def test_identities_are_configurable() -> None:
+    emulator = Emulator(EmulatorConfig(identities={"hf_alice": Identity("alice", ("acme",))}))
+    http = client(emulator, "hf_alice")
+    assert http.get("/api/whoami-v2").json()["orgs"][0]["name"] == "acme"
+    assert http.get("/v2/endpoint/acme").status_code == 200
+    assert http.get("/v2/endpoint/emulator").status_code == 403
+
+
+def test_update_merges_objects_and_replaces_image_command_args(emulator: Emulator) -> None:
+    http = client(emulator)
+    body = payload(
+        model={
+            "repository": "gpt2",
+            "framework": "pytorch",
+            "env": {"A": "1"},
+            "command": ["a"],
+            "args": ["x", "y"],
+            "image": {"tgi": {"url": "u1", "maxInputLength": 10}},
+        }
+    )
+    http.post("/v2/endpoint/emulator", json=body)
+    updated = http.put(
+        "/v2/endpoint/emulator/ep",
+        json={
+            "compute": {"scaling": {"maxReplica": 4}},
+            "model": {"args": [], "image": {"tgi": {"url": "u2"}}},
+        },
+    ).json()
+    assert updated["compute"]["scaling"] == {"minReplica": 1, "maxReplica": 4, "scaleToZeroTimeout": None}
+    assert updated["model"]["args"] == [] and updated["model"]["command"] == ["a"]
+    assert updated["model"]["image"] == {"tgi": {"url": "u2"}}  # replaced whole
+    assert updated["model"]["env"] == {"A": "1"}
+    partial = http.put("/v2/endpoint/emulator/ep", json={"model": {"image": {"tgi": {"maxInputLength": 5}}}})
+    assert partial.status_code == 400 and "missing field `url`" in partial.json()["error"]
+
+
+def test_list_pagination_tags_and_search(emulator: Emulator) -> None:
+    http = client(emulator)
+    for i in range(25):
+        http.post("/v2/endpoint/emulator", json=payload(f"ep-{i:02d}", tags=["even"] if i % 2 == 0 else []))
+    first = http.get("/v2/endpoint/emulator").json()
+    assert len(first["items"]) == 20 and "nextCursor" in first  # the API's default page is 20
+    second = http.get("/v2/endpoint/emulator", params={"cursor": first["nextCursor"]}).json()
+    assert [e["name"] for e in second["items"]] == [f"ep-{i:02d}" for i in range(20, 25)]
+    assert "nextCursor" not in second
+    tagged = http.get("/v2/endpoint/emulator", params={"tags": "even", "limit": 100}).json()
+    assert len(tagged["items"]) == 13
+    found = http.get("/v2/endpoint/emulator", params={"search": "ep-1"}).json()
+    assert [e["name"] for e in found["items"]] == [f"ep-{i}" for i in range(10, 20)]
+    capped = http.get("/v2/endpoint/emulator", params={"limit": 1000}).json()
+    assert len(capped["items"]) == 25
+
+
+def test_state_machine_with_a_fake_clock(clock: FakeClock) -> None:
+    emulator = Emulator(
+        EmulatorConfig(durations=Durations(pending=2, initializing=3, updating=4, waking=5)), clock=clock
+    )
+    http = client(emulator)
+
+    def state() -> str:
+        return str(http.get("/v2/endpoint/emulator/ep").json()["status"]["state"])
+
+    http.post("/v2/endpoint/emulator", json=payload())
+    assert state() == "pending"
+    clock.advance(2)
+    assert state() == "initializing"
+    clock.advance(3)
+    assert state() == "running"
+    http.put("/v2/endpoint/emulator/ep", json={"compute": {"scaling": {"maxReplica": 2}}})
+    assert state() == "updating"
+    clock.advance(4)
+    assert state() == "running"
+    assert http.post("/v2/endpoint/emulator/ep/pause").json()["status"]["state"] == "paused"
+    assert http.post("/v2/endpoint/emulator/ep/resume").json()["status"]["state"] == "pending"
+    clock.advance(5)
+    again = http.post("/v2/endpoint/emulator/ep/resume")
+    assert again.status_code == 400 and "already running" in again.json()["error"]
+    assert http.post("/v2/endpoint/emulator/ep/scale-to-zero").json()["status"]["state"] == "scaledToZero"
+    assert http.delete("/v2/endpoint/emulator/ep").json() == {}
+    assert http.get("/v2/endpoint/emulator/ep").status_code == 404
+
+
+def test_quota_is_enforced_and_reported(emulator: Emulator) -> None:
+    small = Emulator(EmulatorConfig(quotas={("emulator", "nvidia-l4"): 2}))
+    http = client(small)
+    gpu = {
+        "accelerator": "gpu",
+        "instanceType": "nvidia-l4",
+        "instanceSize": "x1",
+        "scaling": {"minReplica": 1, "maxReplica": 2},
+    }
+    assert http.post("/v2/endpoint/emulator", json=payload("a", compute=gpu)).status_code == 200
+    refused = http.post("/v2/endpoint/emulator", json=payload("b", compute=gpu))
+    assert refused.status_code == 400 and "QUOTA_EXCEEDED" in refused.json()["error"]
+    hardware = http.get("/v2/provider/emulator").json()
+    rows = [
+        c
+        for v in hardware["vendors"]
+        for r in v["regions"]
+        for c in r["computes"]
+        if c["id"] == "aws-us-east-1-nvidia-l4-x1"
+    ]
+    assert rows[0]["quota"] == {"maxAccelerators": 2, "usedAccelerators": 2}
+    assert rows[0]["pricePerHour"] == 0.8
+    http.post("/v2/endpoint/emulator/a/pause")  # paused endpoints release their quota
+    assert http.post("/v2/endpoint/emulator", json=payload("b", compute=gpu)).status_code == 200
+
+
+def test_public_provider_route_needs_no_token(emulator: Emulator) -> None:
+    response = client(emulator, None).get("/v2/provider")
+    assert response.status_code == 200 and response.json()["vendors"]
+
+
+def test_sqlite_state_is_shared_between_instances(tmp_path: Path) -> None:
+    db = tmp_path / "cloud.db"
+    first = Emulator(EmulatorConfig(state_path=db))
+    client(first).post("/v2/endpoint/emulator", json=payload("shared"))
+    second = Emulator(EmulatorConfig(state_path=db))
+    assert client(second).get("/v2/endpoint/emulator/shared").status_code == 200
+    assert client(second).post("/v2/endpoint/emulator", json=payload("shared")).status_code == 409
+    first.close()
+    second.close()
+
+
+def test_64_concurrent_creates_over_loopback(served: tuple[Emulator, str]) -> None:
+    emulator, url = served
+    with httpx.Client(base_url=url, headers=AUTH, limits=httpx.Limits(max_connections=64)) as http:
+
+        def create(i: int) -> int:
+            return http.post("/v2/endpoint/emulator", json=payload(f"c-{i:02d}")).status_code
+
+        def create_same(i: int) -> int:
+            return http.post("/v2/endpoint/emulator", json=payload("same")).status_code
+
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            assert list(pool.map(create, range(64))) == [200] * 64
+            racers = list(pool.map(create_same, range(32)))
+        assert racers.count(200) == 1 and racers.count(409) == 31
+        listed = http.get("/v2/endpoint/emulator", params={"limit": 100}).json()["items"]
+        assert len(listed) == 65
+
+
+def test_concurrent_creates_through_sqlite_files(tmp_path: Path) -> None:
+    db = tmp_path / "cloud.db"
+    emulators = [Emulator(EmulatorConfig(state_path=db)) for _ in range(4)]
+
+    def race(i: int) -> int:
+        return client(emulators[i % 4]).post("/v2/endpoint/emulator", json=payload("race")).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(race, range(16)))
+    assert statuses.count(200) == 1
+    for e in emulators:
+        e.close()

@@ -1,0 +1,116 @@
+"""The official huggingface_hub client cannot tell the emulator from the real service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+def test_create_get_list_update_delete(hub: Any) -> None:
+    from huggingface_hub.errors import HfHubHTTPError
+
+    endpoint = hub.create_inference_endpoint(
+        "hub-ep",
+        repository="gpt2",
+        framework="pytorch",
+        accelerator="cpu",
+        instance_size="x2",
+        instance_type="intel-spr",
+        region="us-east-1",
+        vendor="aws",
+        task="text-generation",
+        env={"A": "1"},
+        secrets={"S": "hidden"},
+        tags=["t1"],
+        min_replica=0,
+        max_replica=2,
+        scale_to_zero_timeout=30,
+    )
+    assert endpoint.name == "hub-ep" and endpoint.namespace == "emulator"  # namespace from whoami
+    assert endpoint.status in ("pending", "initializing", "running")
+    fetched = hub.get_inference_endpoint("hub-ep")
+    assert fetched.repository == "gpt2" and fetched.task == "text-generation"
+    assert fetched.raw["model"]["secrets"] == {}  # secrets are never echoed
+    assert fetched.raw["compute"]["scaling"]["scaleToZeroTimeout"] == 30
+    assert [e.name for e in hub.list_inference_endpoints()] == ["hub-ep"]
+    updated = hub.update_inference_endpoint("hub-ep", max_replica=3, env={"B": "2"})
+    assert updated.raw["compute"]["scaling"]["maxReplica"] == 3
+    assert updated.raw["model"]["env"] == {"B": "2"}
+    assert updated.raw["compute"]["scaling"]["minReplica"] == 0  # merged, not replaced
+    hub.delete_inference_endpoint("hub-ep")
+    with pytest.raises(HfHubHTTPError) as info:
+        hub.get_inference_endpoint("hub-ep")
+    assert info.value.response.status_code == 404
+
+
+def test_list_all_namespaces(hub: Any) -> None:
+    common = {
+        "repository": "gpt2",
+        "framework": "pytorch",
+        "accelerator": "cpu",
+        "instance_size": "x2",
+        "instance_type": "intel-spr",
+        "region": "us-east-1",
+        "vendor": "aws",
+    }
+    hub.create_inference_endpoint("mine", **common)
+    hub.create_inference_endpoint("org-ep", namespace="emulator-org", **common)
+    names = sorted(e.name for e in hub.list_inference_endpoints(namespace="*"))
+    assert names == ["mine", "org-ep"]
+
+
+def test_pause_resume_scale_to_zero_and_wait(hub: Any) -> None:
+    from huggingface_hub.errors import HfHubHTTPError
+
+    endpoint = hub.create_inference_endpoint(
+        "power",
+        repository="gpt2",
+        framework="pytorch",
+        accelerator="cpu",
+        instance_size="x2",
+        instance_type="intel-spr",
+        region="us-east-1",
+        vendor="aws",
+        task="text-generation",
+    )
+    endpoint.wait(timeout=10, refresh_every=0.05)  # polls the health route on status.url
+    assert endpoint.status == "running" and endpoint.url
+    with pytest.raises(HfHubHTTPError) as info:
+        hub.resume_inference_endpoint("power", running_ok=False)
+    assert info.value.response.status_code == 400 and "already running" in info.value.response.text
+    assert hub.resume_inference_endpoint("power", running_ok=True).status == "running"
+    assert hub.pause_inference_endpoint("power").status == "paused"
+    assert hub.get_inference_endpoint("power").url is None
+    resumed = hub.resume_inference_endpoint("power")
+    resumed.wait(timeout=10, refresh_every=0.05)
+    assert hub.scale_to_zero_inference_endpoint("power").status == "scaledToZero"
+
+
+def test_client_inference_through_the_endpoint(hub: Any) -> None:
+    endpoint = hub.create_inference_endpoint(
+        "talker",
+        repository="gpt2",
+        framework="pytorch",
+        accelerator="cpu",
+        instance_size="x2",
+        instance_type="intel-spr",
+        region="us-east-1",
+        vendor="aws",
+        task="text-generation",
+        type="public",
+    )
+    endpoint.wait(timeout=10, refresh_every=0.05)
+    text = endpoint.client.text_generation("Hello", max_new_tokens=5)
+    assert isinstance(text, str) and text.strip()
+
+
+def test_hardware_listing_has_prices_and_quota(hub: Any) -> None:
+    rows = hub.list_inference_endpoints_hardware(namespace="emulator")
+    by_id = {row.id if hasattr(row, "id") else row["id"]: row for row in rows} if rows else {}
+    assert by_id
+    l4 = by_id["aws-us-east-1-nvidia-l4-x1"]
+    price = getattr(l4, "price_per_hour", None)
+    if price is None and isinstance(l4, dict):
+        price = l4["pricePerHour"]
+    assert price == 0.8
