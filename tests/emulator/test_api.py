@@ -299,7 +299,7 @@ def test_sqlite_state_is_shared_between_instances(tmp_path: Path) -> None:
 
 
 def test_64_concurrent_creates_over_loopback(served: tuple[Emulator, str]) -> None:
-    emulator, url = served
+    _, url = served
     with httpx.Client(base_url=url, headers=AUTH, limits=httpx.Limits(max_connections=64)) as http:
 
         def create(i: int) -> int:
