@@ -410,9 +410,9 @@ def apply(
                     timeout=parse_duration(timeout_text),
                     poll=1.0 if ctx.emulator else 5.0,
                 )
-            smoke_ok = True
+            smoke_ok, smoke_text = True, ""
             if smoke:
-                smoke_ok = _smoke_after_apply(ctx, conn, fleet, report, parse_duration(timeout_text))
+                smoke_ok, smoke_text = _smoke_after_apply(ctx, conn, fleet, report, parse_duration(timeout_text))
     except errors.UnsafePlanError as exc:
         _fail(f"refused: {exc}", EXIT_UNSAFE)
     except errors.ReconcilerError as exc:
@@ -423,6 +423,8 @@ def apply(
         click.echo(render.report_json(report))
     else:
         click.echo(render.report_text(report, color=_color()))
+    if smoke_text:
+        click.echo(smoke_text)
     sys.exit(EXIT_OK if report.ok and smoke_ok and not result.conflicts else EXIT_ERROR)
 
 
