@@ -412,7 +412,9 @@ def apply(
                 )
             smoke_ok, smoke_text = True, ""
             if smoke:
-                smoke_ok, smoke_text = _smoke_after_apply(ctx, conn, fleet, report, parse_duration(timeout_text))
+                smoke_ok, smoke_text = _smoke_after_apply(
+                    ctx, conn, fleet, report, parse_duration(timeout_text)
+                )
     except errors.UnsafePlanError as exc:
         _fail(f"refused: {exc}", EXIT_UNSAFE)
     except errors.ReconcilerError as exc:
@@ -468,20 +470,21 @@ def _smoke_after_apply(
     fleet: loader.Fleet,
     report: apply_mod.ApplyReport,
     timeout: float,
-) -> bool:
-    """Run the smoke probes of the endpoints this apply touched; print their table."""
+) -> tuple[bool, str]:
+    """Run the smoke probes of the endpoints this apply touched; return the verdict and the table."""
     from reconciler import smoke as smoke_mod
 
-    names = sorted(
-        {o.change.name for o in report.outcomes if o.ok and o.change.action is not plan_mod.Action.DELETE}
-    )
-    if not names:
-        return True
+    touched = {
+        o.change.name for o in report.outcomes if o.ok and o.change.action is not plan_mod.Action.DELETE
+    }
+    if not touched:
+        return True, ""
+    if not report.ok:
+        return False, "Smoke: not run, the apply did not complete."
     results = smoke_mod.run(
-        fleet, conn.api, targets=names, http=conn.http, token=conn.api_token, timeout=timeout
+        fleet, conn.api, targets=sorted(touched), http=conn.http, token=conn.api_token, timeout=timeout
     )
-    click.echo(smoke_mod.table(results))
-    return all(r.ok for r in results)
+    return all(r.ok for r in results), smoke_mod.table(results)
 
 
 # --- status / import / reconcile -------------------------------------------------------------------
