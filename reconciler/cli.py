@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+import structlog
 
 from reconciler import apply as apply_mod
 from reconciler import errors, importer, logs, reconcile, render
@@ -116,6 +118,8 @@ def cli(
     verbosity = -1 if quiet else verbose
     logs.configure(fmt, verbosity)
     logs.register_secret(token)
+    # Every log line of this run carries its id, so one CI job's lines can be told from another's.
+    structlog.contextvars.bind_contextvars(run_id=uuid.uuid4().hex[:12])
     ctx.obj = Context(api_url=api_url, token=token, emulator=emulator, log_format=fmt, verbosity=verbosity)
 
 
