@@ -47,7 +47,7 @@ def wait_for(check: object, timeout: float = 20.0) -> None:
 def test_reconcile_serves_health_metrics_converges_and_stops(
     tmp_path: Path, served: tuple[Emulator, str]
 ) -> None:
-    emulator, url = served
+    _, url = served
     specs = write_fleet(tmp_path / "specs", {"a": "", "b": "max_replica: 2\n"})
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path.cwd()), "HFLEET_STATE_DIR": str(tmp_path / "state")}
@@ -111,13 +111,16 @@ def test_reconcile_serves_health_metrics_converges_and_stops(
     assert "hf_emulator" not in out + err
 
 
-def test_two_controllers_never_run_at_once(tmp_path: Path, served: tuple[Emulator, str]) -> None:
+def test_two_controllers_never_run_at_once(tmp_path: Path) -> None:
     """A second controller on the same state dir waits for the fleet lock instead of running a pass."""
     from reconciler import errors, reconcile
 
-    with reconcile.fleet_lock("team", directory=tmp_path), pytest.raises(errors.LockHeld) as info:
-        with reconcile.fleet_lock("team", directory=tmp_path, timeout=0.3):
-            pass
+    with (
+        reconcile.fleet_lock("team", directory=tmp_path),
+        pytest.raises(errors.LockHeld) as info,
+        reconcile.fleet_lock("team", directory=tmp_path, timeout=0.3),
+    ):
+        pass
     assert "is being applied by pid" in str(info.value)
     with reconcile.fleet_lock("team", directory=tmp_path):  # released: free again
         pass
