@@ -86,3 +86,54 @@ def test_bad_specs_exit_1_before_any_call(tmp_path: Path) -> None:
     code, _, err = hfleet(tmp_path, "plan", str(specs))
     assert code == 1 and "not a valid endpoint name" in err
     assert not (tmp_path / "state" / "emulator.db").exists()  # no emulator was even started
+
+
+def test_import_adopt_round_trips_to_a_plan_with_nothing_to_do(tmp_path: Path) -> None:
+    from reconciler.emulator import Emulator, EmulatorConfig
+    from tests.conftest import make_api
+
+    db = tmp_path / "state" / "emulator.db"
+    db.parent.mkdir(parents=True)
+    api = make_api(Emulator(EmulatorConfig(state_path=db)))
+    api.create(
+        "emulator",
+        {
+            "name": "handmade",
+            "type": "public",
+            "provider": {"vendor": "aws", "region": "us-east-1"},
+            "compute": {
+                "accelerator": "gpu",
+                "instanceType": "nvidia-l4",
+                "instanceSize": "x1",
+                "scaling": {
+                    "minReplica": 0,
+                    "maxReplica": 2,
+                    "scaleToZeroTimeout": 30,
+                    "measure": {"pendingRequests": 1.5},
+                },
+            },
+            "model": {
+                "repository": "gpt2",
+                "framework": "pytorch",
+                "task": "text-generation",
+                "env": {"MODE": "x"},
+                "secrets": {"TOKEN": "s3cr3t-value"},
+                "image": {"tgi": {"url": "ghcr.io/tgi:3", "maxInputLength": 1024}},
+            },
+            "tags": ["legacy"],
+        },
+    )
+    specs = write_fleet(tmp_path / "specs", {})
+    out_dir = specs / "imported"
+    code, out, _ = hfleet(
+        tmp_path, "import", "--namespace", "emulator", "--out", str(out_dir), "--specs", str(specs), "--adopt"
+    )
+    assert code == 0, out
+    assert "adopted  emulator/handmade into fleet 'team'" in out
+    text = (out_dir / "handmade.yaml").read_text()
+    assert "s3cr3t-value" not in text  # secrets are never read back
+    assert "hfleet:team" in api.get("emulator", "handmade")["tags"]
+    # The imported spec describes the endpoint exactly as it is: a plan has nothing to do.
+    code, out, _ = hfleet(tmp_path, "plan", str(specs), "--format", "json")
+    assert code == 0, out
+    assert json.loads(out)["unchanged"] == ["handmade"]
