@@ -127,7 +127,9 @@ def cli(
 @paths_argument
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def validate(paths: tuple[str, ...], fmt: str) -> None:
-    """Check spec files (default: specs/) and report every problem with file:line:column.
+    """Check spec files; report every problem with its location.
+
+    Reads PATHS (default: specs/) and reports each problem as file:line:column.
 
     Nothing is sent to the API. Exit 0 when the specs are valid, 1 otherwise.
     """
@@ -161,7 +163,7 @@ def validate(paths: tuple[str, ...], fmt: str) -> None:
 @cli.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to a file.")
 def schema(out: Path | None) -> None:
-    """Print the JSON Schema of spec files (for yaml-language-server and editors)."""
+    """Print the JSON Schema of spec files (for editors)."""
     text = json.dumps(spec_schema.json_schema(), indent=2)
     if out is None:
         click.echo(text)
@@ -500,7 +502,9 @@ def _smoke_after_apply(
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
 def status(ctx: Context, paths: tuple[str, ...], now_text: str | None, fmt: str) -> None:
-    """Show every endpoint: desired vs live state, drift, URL, replicas, owner.
+    """Show desired vs live state, drift and URLs.
+
+    One row per endpoint: desired and live state, drift, URL, replicas and owner.
 
     Also lists live endpoints of this fleet that no spec names. Exit 0, or 1 on error.
     """
@@ -549,7 +553,7 @@ def import_(
     adopt: bool,
     overwrite: bool,
 ) -> None:
-    """Write spec files for existing endpoints; with --adopt, tag them into the fleet.
+    """Write specs for existing endpoints (--adopt: take them over).
 
     Endpoints owned by another fleet are skipped. Secrets are never read back: the generated
     specs list a from_env reference for each secret you must fill in.
@@ -668,7 +672,9 @@ def smoke(
     timeout_text: str,
     fmt: str,
 ) -> None:
-    """Probe each endpoint with its smoke test (or a default one for its task).
+    """Run smoke probes against the endpoints.
+
+    Each endpoint uses its `smoke` spec, or a default probe for its task.
 
     Paused endpoints and those off by schedule are skipped. Exit 1 if any probe fails.
     """
@@ -702,7 +708,9 @@ def smoke(
 @now_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def schedule_cmd(paths: tuple[str, ...], days: int, now_text: str | None, fmt: str) -> None:
-    """Show each scheduled endpoint's upcoming on/off transitions, and what its schedule saves.
+    """Show upcoming on/off transitions of scheduled endpoints.
+
+    Also shows how many hours each schedule keeps an endpoint off.
 
     Offline: reads the specs only (prices need the API; see `plan` and `status`).
     """
@@ -716,7 +724,10 @@ def schedule_cmd(paths: tuple[str, ...], days: int, now_text: str | None, fmt: s
 
 @cli.group()
 def emulator() -> None:
-    """The embedded emulator of the Inference Endpoints API (control and data plane)."""
+    """Serve the embedded emulator of the API.
+
+    The emulator covers the control plane (endpoints, hardware, whoami) and the data plane.
+    """
 
 
 @emulator.command()
