@@ -6,19 +6,24 @@ from typing import Any
 
 import pytest
 
+# The hardware arguments every create below shares (huggingface_hub's own argument names).
+CPU = {
+    "repository": "gpt2",
+    "framework": "pytorch",
+    "accelerator": "cpu",
+    "instance_size": "x2",
+    "instance_type": "intel-spr",
+    "region": "us-east-1",
+    "vendor": "aws",
+}
+
 
 def test_create_get_list_update_delete(hub: Any) -> None:
     from huggingface_hub.errors import HfHubHTTPError
 
     endpoint = hub.create_inference_endpoint(
         "hub-ep",
-        repository="gpt2",
-        framework="pytorch",
-        accelerator="cpu",
-        instance_size="x2",
-        instance_type="intel-spr",
-        region="us-east-1",
-        vendor="aws",
+        **CPU,
         task="text-generation",
         env={"A": "1"},
         secrets={"S": "hidden"},
@@ -45,15 +50,7 @@ def test_create_get_list_update_delete(hub: Any) -> None:
 
 
 def test_list_all_namespaces(hub: Any) -> None:
-    common = {
-        "repository": "gpt2",
-        "framework": "pytorch",
-        "accelerator": "cpu",
-        "instance_size": "x2",
-        "instance_type": "intel-spr",
-        "region": "us-east-1",
-        "vendor": "aws",
-    }
+    common = CPU
     hub.create_inference_endpoint("mine", **common)
     hub.create_inference_endpoint("org-ep", namespace="emulator-org", **common)
     names = sorted(e.name for e in hub.list_inference_endpoints(namespace="*"))
@@ -65,13 +62,7 @@ def test_pause_resume_scale_to_zero_and_wait(hub: Any) -> None:
 
     endpoint = hub.create_inference_endpoint(
         "power",
-        repository="gpt2",
-        framework="pytorch",
-        accelerator="cpu",
-        instance_size="x2",
-        instance_type="intel-spr",
-        region="us-east-1",
-        vendor="aws",
+        **CPU,
         task="text-generation",
     )
     endpoint.wait(timeout=10, refresh_every=0.05)  # polls the health route on status.url
@@ -90,13 +81,7 @@ def test_pause_resume_scale_to_zero_and_wait(hub: Any) -> None:
 def test_client_inference_through_the_endpoint(hub: Any) -> None:
     endpoint = hub.create_inference_endpoint(
         "talker",
-        repository="gpt2",
-        framework="pytorch",
-        accelerator="cpu",
-        instance_size="x2",
-        instance_type="intel-spr",
-        region="us-east-1",
-        vendor="aws",
+        **CPU,
         task="text-generation",
         type="public",
     )

@@ -11,6 +11,7 @@ from reconciler import errors, live
 from reconciler import plan as plan_mod
 from reconciler.api import client as api_client
 from tests.conftest import write_fleet
+from tests.emulator.conftest import payload
 from tests.engine.helpers import actions, converge, plan
 
 
@@ -49,18 +50,7 @@ def test_pagination_is_followed_to_the_end(tmp_path: Path, emulator: Any) -> Non
     for i in range(45):
         api.create(
             "emulator",
-            {
-                "name": f"p-{i:02d}",
-                "type": "authenticated",
-                "provider": {"vendor": "aws", "region": "us-east-1"},
-                "compute": {
-                    "accelerator": "cpu",
-                    "instanceType": "intel-spr",
-                    "instanceSize": "x2",
-                    "scaling": {"minReplica": 1, "maxReplica": 1},
-                },
-                "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
-            },
+            payload(f"p-{i:02d}"),
         )
     emulator.clear_requests()
     names = [e["name"] for e in api.iter_endpoints("emulator", page_size=20)]
@@ -108,19 +98,7 @@ def test_power_state_is_desired_state(tmp_path: Path, api: api_client.EndpointsA
 def test_an_untagged_endpoint_is_a_conflict_and_survives_prune(
     tmp_path: Path, emulator: Any, api: api_client.EndpointsApi
 ) -> None:
-    foreign = {
-        "name": "shared",
-        "type": "authenticated",
-        "provider": {"vendor": "aws", "region": "us-east-1"},
-        "compute": {
-            "accelerator": "cpu",
-            "instanceType": "intel-spr",
-            "instanceSize": "x2",
-            "scaling": {"minReplica": 1, "maxReplica": 1},
-        },
-        "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
-        "tags": ["someone-else"],
-    }
+    foreign = payload("shared", tags=["someone-else"])
     api.create("emulator", foreign)
     api.create("emulator", {**foreign, "name": "bystander"})
     path = write_fleet(tmp_path, {"shared": "", "mine": ""})

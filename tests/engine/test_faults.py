@@ -11,6 +11,7 @@ from reconciler.api import client as api_client
 from reconciler.api import errors as api_errors
 from reconciler.api import retry
 from tests.conftest import make_api, write_fleet
+from tests.emulator.conftest import payload
 from tests.engine.helpers import converge, plan
 
 
@@ -87,18 +88,7 @@ def test_a_foreign_409_is_never_adopted(tmp_path: Path, emulator: Any, api: api_
     result = reconcile.make_plan(observation)
     api.create(
         "emulator",
-        {
-            "name": "race",
-            "type": "authenticated",
-            "provider": {"vendor": "aws", "region": "us-east-1"},
-            "compute": {
-                "accelerator": "cpu",
-                "instanceType": "intel-spr",
-                "instanceSize": "x2",
-                "scaling": {"minReplica": 1, "maxReplica": 1},
-            },
-            "model": {"repository": "gpt2", "framework": "pytorch", "image": {"huggingface": {}}},
-        },
+        payload("race"),
     )
     report = reconcile.apply_plan(observation, result, api)
     assert not report.ok
