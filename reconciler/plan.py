@@ -290,7 +290,10 @@ def _power_change(want: desired_mod.DesiredEndpoint, have: live.LiveEndpoint) ->
         if state != "paused":
             return Action.PAUSE, want.power_reason
         return None
-    if state not in ("scaledToZero",):
+    if state == "paused":
+        # The API scales only a started endpoint to zero: resume now, scale to zero on the next pass.
+        return Action.RESUME, want.power_reason + " (resumed first: only a started endpoint scales to zero)"
+    if state != "scaledToZero":
         return Action.SCALE_TO_ZERO, want.power_reason
     return None
 

@@ -176,3 +176,17 @@ def test_plan_value_round_trips_through_json(tmp_path: Path, api: api_client.End
     again = plan_mod.Plan.from_data(result.data())
     assert again.checksum() == result.checksum()
     assert [c.data() for c in again.changes] == [c.data() for c in result.changes]
+
+
+def test_paused_to_scaled_to_zero_converges_in_two_passes(tmp_path: Path, api: api_client.EndpointsApi) -> None:
+    path = write_fleet(tmp_path, {"a": "min_replica: 0\nstate: paused\n"})
+    converge(path, api)
+    converge(path, api)
+    assert api.get("emulator", "a")["status"]["state"] == "paused"
+    write_fleet(tmp_path, {"a": "min_replica: 0\nstate: scaled_to_zero\n"})
+    assert actions(plan(path, api)) == {"a": ["resume"]}
+    converge(path, api)
+    assert actions(plan(path, api)) == {"a": ["scale_to_zero"]}
+    converge(path, api)
+    assert api.get("emulator", "a")["status"]["state"] == "scaledToZero"
+    assert not plan(path, api).has_changes
