@@ -100,7 +100,8 @@ class Catalog:
                     itype, size = compute.get("instanceType"), compute.get("instanceSize")
                     if not isinstance(itype, str) or not isinstance(size, str):
                         continue
-                    quota = compute.get("quota") if isinstance(compute.get("quota"), dict) else {}
+                    raw_quota = compute.get("quota")
+                    quota: dict[str, Any] = raw_quota if isinstance(raw_quota, dict) else {}
                     row = CatalogRow(
                         vendor=vendor["name"],
                         region=region["name"],

@@ -27,14 +27,17 @@ So ``Mon-Fri 08:00-19:00`` always lasts 11 h, while ``Sat-Sun 00:00-24:00`` last
 spring-forward weekend and 49 h over the fall-back one. Holidays are whole local days by the same rule.
 
 ``next_boundary`` is the next instant after ``now`` at which ``up`` changes, looking at most
-``HORIZON`` ahead (None if it does not change within it); it and the instants of ``transitions`` are
-expressed in the schedule's timezone (UTC without a schedule).
+``HORIZON`` ahead (None if it does not change within it). It and the instants of ``transitions``
+carry a *fixed* UTC offset (``datetime.timezone``): the schedule timezone's offset at that instant (UTC
+without a schedule). So they print as local time (``2026-10-25T02:30:00+02:00``) while arithmetic and
+comparisons stay exact; a ``ZoneInfo`` datetime would do wall-clock arithmetic and compare unequal to
+every other zone inside a DST fold (PEP 495). Inputs may use any timezone; they are converted to UTC.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -275,7 +278,7 @@ def _base_next(c: _Compiled | None, t: datetime) -> datetime | None:
 @dataclass(frozen=True)
 class _Ctx:
     c: _Compiled | None
-    override: tuple[bool, datetime] | None  # (up, until)
+    override: tuple[bool, datetime, str] | None  # (up, until in UTC, until as written)
     grace: tuple[datetime, datetime] | None  # [last_change, last_change + grace_period)
 
     @property
@@ -285,11 +288,11 @@ class _Ctx:
 
 def _state(ctx: _Ctx, t: datetime) -> tuple[bool, str, str]:
     if ctx.override is not None and t < ctx.override[1]:
-        up, until = ctx.override
-        return up, f"override {'up' if up else 'down'} until {until.isoformat()}", "override"
+        up, _until, shown = ctx.override
+        return up, f"override {'up' if up else 'down'} until {shown}", "override"
     base = _base(ctx.c, t)
     if not base[0] and ctx.grace is not None and ctx.grace[0] <= t < ctx.grace[1]:
-        return True, f"grace period until {ctx.grace[1].astimezone(ctx.display_tz).isoformat()}", "grace"
+        return True, f"grace period until {_show(ctx.grace[1], ctx.display_tz).isoformat()}", "grace"
     return base
 
 
@@ -316,9 +319,18 @@ def _next_change(ctx: _Ctx, t: datetime, limit: datetime) -> datetime | None:
 
 
 def _aware(value: datetime, name: str) -> datetime:
+    """``value`` in UTC; ``ValueError`` if it is naive."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware (got {value.isoformat()})")
-    return value
+    return value.astimezone(UTC)
+
+
+def _show(instant: datetime, tz: tzinfo) -> datetime:
+    """``instant`` at the fixed offset ``tz`` has then (exact arithmetic, local-looking isoformat)."""
+    local = instant.astimezone(tz)
+    offset = local.utcoffset()
+    assert offset is not None
+    return local.replace(tzinfo=timezone(offset), fold=0)
 
 
 def _context(
@@ -328,17 +340,17 @@ def _context(
     last_change: datetime | None,
 ) -> _Ctx:
     c = _compile(schedule)
-    active: tuple[bool, datetime] | None = None
+    active: tuple[bool, datetime, str] | None = None
     if override is not None:
-        until = override.until_at
+        until = override.until_at.astimezone(UTC)
         if now < until:
-            active = (override.state == "up", until)
+            active = (override.state == "up", until, override.until_at.isoformat())
     grace: tuple[datetime, datetime] | None = None
     if c is not None and last_change is not None and c.grace:
-        _aware(last_change, "last_change")
-        end = last_change + c.grace
+        changed = _aware(last_change, "last_change")
+        end = changed + c.grace
         if now < end:
-            grace = (last_change, end)
+            grace = (changed, end)
     return _Ctx(c, active, grace)
 
 
@@ -350,7 +362,7 @@ def _decide(ctx: _Ctx, now: datetime) -> Decision:
         up=up,
         reason=reason,
         off_action=ctx.c.off if ctx.c is not None else "scale_to_zero",
-        next_boundary=boundary.astimezone(ctx.display_tz) if boundary is not None else None,
+        next_boundary=_show(boundary, ctx.display_tz) if boundary is not None else None,
         source=source,
     )
 
@@ -364,8 +376,8 @@ def evaluate(
 ) -> Decision:
     """The decision at ``now`` (timezone-aware). ``last_change`` (the endpoint's last deploy or
     update) starts the grace period; ``schedule`` may be None when only an override is set."""
-    _aware(now, "now")
-    return _decide(_context(schedule, now, override, last_change), now)
+    instant = _aware(now, "now")
+    return _decide(_context(schedule, instant, override, last_change), instant)
 
 
 def transitions(
@@ -380,8 +392,7 @@ def transitions(
 
     The state at ``start`` itself is ``evaluate(..., start)``; it is not a transition.
     """
-    _aware(start, "start")
-    _aware(end, "end")
+    start, end = _aware(start, "start"), _aware(end, "end")
     ctx = _context(schedule, start, override, last_change)
     out: list[tuple[datetime, bool, str]] = []
     at = start
@@ -390,7 +401,7 @@ def transitions(
         if edge is None or edge >= end:
             return out
         up, reason, _ = _state(ctx, edge)
-        out.append((edge.astimezone(ctx.display_tz), up, reason))
+        out.append((_show(edge, ctx.display_tz), up, reason))
         at = edge
 
 
@@ -403,8 +414,7 @@ def fraction_up(
     last_change: datetime | None = None,
 ) -> float:
     """The exact share of ``[start, end)`` during which the endpoint is up (0.0 to 1.0)."""
-    _aware(start, "start")
-    _aware(end, "end")
+    start, end = _aware(start, "start"), _aware(end, "end")
     if end <= start:
         raise ValueError("end must be after start")
     ctx = _context(schedule, start, override, last_change)
