@@ -168,8 +168,7 @@ def test_holidays_dates_and_ranges() -> None:
     assert evaluate(spec, paris(2026, 12, 24, 12)).up
     decision = check_boundary(spec, paris(2026, 12, 25, 12))
     assert (decision.up, decision.reason, decision.source) == (False, "holiday 2026-12-25", "holiday")
-    # The holiday ends at local midnight (23:00 UTC), but Saturday follows: next up is 2027-01-01?
-    # No: 2026-12-28..31 are holidays too, 2027-01-01 is a Friday.
+    # Christmas is a Friday, the weekend follows and 2026-12-28..31 are holidays: next up on Friday 1st.
     assert decision.next_boundary == paris(2027, 1, 1, 8)
     assert evaluate(spec, paris(2026, 12, 30, 10)).reason == "holiday 2026-12-28..2026-12-31"
     assert evaluate(spec, paris(2027, 1, 1, 10)).up
