@@ -16,7 +16,16 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from reconciler.schedule import models as schedule_models
 
@@ -295,6 +304,18 @@ class SmokeSpec(_Model):
 _SCALING_METRICS = ("hardwareUsage", "pendingRequests")
 
 
+def _schedule_kind(value: Any) -> str:
+    return "ScheduleSpec" if isinstance(value, dict | schedule_models.ScheduleSpec) else "str"
+
+
+# A name or an inline schedule; discriminated so that a bad inline schedule reports only its own
+# problems (not also "Input should be a valid string").
+_ScheduleRef = Annotated[
+    Annotated[str, Tag("str")] | Annotated[schedule_models.ScheduleSpec, Tag("ScheduleSpec")],
+    Discriminator(_schedule_kind),
+]
+
+
 class EndpointSpec(_Model):
     """One Inference Endpoint as the team wants it. Unset fields fall back to the fleet's ``defaults``."""
 
@@ -335,7 +356,7 @@ class EndpointSpec(_Model):
     state: Annotated[PowerState | None, Field(strict=False)] = Field(
         default=None, description="running | paused | scaled_to_zero."
     )
-    schedule: str | schedule_models.ScheduleSpec | None = Field(
+    schedule: _ScheduleRef | None = Field(
         default=None, description="The name of a fleet schedule, or an inline schedule."
     )
     schedule_override: schedule_models.OverrideSpec | None = None
