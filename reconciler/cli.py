@@ -23,7 +23,7 @@ import click
 import structlog
 
 from reconciler import apply as apply_mod
-from reconciler import errors, importer, logs, reconcile, render
+from reconciler import cost, errors, importer, logs, reconcile, render
 from reconciler import plan as plan_mod
 from reconciler import status as status_mod
 from reconciler.spec import loader
@@ -300,12 +300,20 @@ def plan(
         result = reconcile.make_plan(observation, prune=prune, targets=list(targets) or None).with_options(
             prune=prune, targets=sorted(targets)
         )
+        quota_problem = None
+        try:
+            result = reconcile.price_plan(observation, result, conn.api)
+        except errors.QuotaExceeded as exc:
+            quota_problem = str(exc)
+            result = reconcile.price_plan(observation, result, conn.api, check_quota=False)
     finally:
         conn.close()
     _emit_plan(result, fmt, detailed)
     if out is not None:
         _write(out, render.plan_json(result))
         click.echo(f"saved plan to {out} (checksum {result.checksum()[:16]})", err=True)
+    if quota_problem is not None:
+        _fail(f"refused: {quota_problem}", EXIT_UNSAFE)
     if result.conflicts:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_CHANGES if result.has_changes else EXIT_OK)
@@ -394,6 +402,7 @@ def apply(
                     "made; plan again",
                     EXIT_UNSAFE,
                 )
+            result = reconcile.price_plan(observation, result, conn.api, check_quota=not force)
             if fmt == "text":
                 _emit_plan(result, "text")
             if result.conflicts:
@@ -512,9 +521,14 @@ def status(ctx: Context, paths: tuple[str, ...], now_text: str | None, fmt: str)
     conn = _connect(ctx)
     try:
         observation = _observe(ctx, conn, fleet, parse_now(now_text))
+        catalog = None
+        try:
+            catalog = cost.Catalog.from_json(conn.api.hardware(fleet.namespace))
+        except errors.ReconcilerError as exc:
+            click.echo(f"warning: no prices (hardware catalog unavailable: {exc})", err=True)
     finally:
         conn.close()
-    rows = status_mod.rows(observation)
+    rows = status_mod.rows(observation, catalog)
     if fmt == "json":
         click.echo(
             json.dumps({"fleet": fleet.name, "endpoints": [r.data() for r in rows]}, indent=2, default=str)

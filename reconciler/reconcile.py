@@ -9,6 +9,7 @@ Called by: the CLI and the controller. Must not: render anything or parse argume
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import os
 import threading
@@ -39,6 +40,7 @@ __all__ = [
     "fleet_lock",
     "make_plan",
     "observe",
+    "price_plan",
     "run_forever",
     "state_dir",
 ]
@@ -202,6 +204,39 @@ def _record_gauges(observation: Observation, result: plan_mod.Plan) -> None:
     metrics.DRIFT.set(len(drifted))
 
 
+def price_plan(
+    observation: Observation, result: plan_mod.Plan, api: api_client.EndpointsApi, *, check_quota: bool = True
+) -> plan_mod.Plan:
+    """Add cost deltas to a plan and check quotas, reading the hardware catalog of each namespace the
+    plan writes to. A plan without writes needs no catalog (and no extra API call).
+
+    Raises ``QuotaExceeded`` (before any write) when creates or resizes do not fit. A catalog that
+    cannot be read only costs the plan its prices: a warning, not an error.
+    """
+    if not result.has_changes:
+        return result
+    from reconciler import cost, pricing
+
+    spaces = sorted({c.namespace for c in result.writes})
+    catalogs: dict[str, cost.Catalog] = {}
+    for namespace in spaces:
+        try:
+            catalogs[namespace] = cost.Catalog.from_json(api.hardware(namespace))
+        except errors.ReconcilerError as exc:
+            log.warning("plan.catalog.unavailable", namespace=namespace, error=str(exc))
+    if not catalogs:
+        return dataclasses.replace(
+            result, warnings=(*result.warnings, "hardware catalog unavailable: no costs")
+        )
+    schedules = {key: observation.fleet.schedule_of(want.spec) for key, want in observation.desired.items()}
+    if check_quota:
+        for namespace, catalog in catalogs.items():
+            pick = {k: v for k, v in observation.desired.items() if k[0] == namespace}
+            pricing.check_quota(result, pick, observation.live, catalog)
+    merged = next(iter(catalogs.values()))
+    return pricing.annotate(result, observation.desired, observation.live, schedules, merged)
+
+
 def apply_plan(
     observation: Observation,
     result: plan_mod.Plan,
@@ -251,6 +286,7 @@ def run_forever(
             result = make_plan(observation, prune=prune)
             requeue = result.requeue_after
             if result.has_changes:
+                result = price_plan(observation, result, api, check_quota=not force)
                 report = apply_plan(
                     observation,
                     result,

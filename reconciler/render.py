@@ -101,7 +101,7 @@ def plan_text(plan: plan_mod.Plan, *, color: bool = False, verbose: bool = False
     lines.append(summary_line(plan))
     if plan.monthly_cost is not None:
         lines.append(
-            f"Cost: {_money(plan.monthly_cost)}/month expected after this plan "
+            f"Cost: up to {_money(plan.monthly_cost)}/month after this plan "
             f"({_money(plan.monthly_cost_delta, signed=True)}/month)."
         )
     for warning in plan.warnings:
@@ -128,7 +128,7 @@ def plan_markdown(plan: plan_mod.Plan) -> str:
     if plan.monthly_cost is not None:
         out.append("")
         out.append(
-            f"**Cost:** {_money(plan.monthly_cost)}/month expected "
+            f"**Cost:** up to {_money(plan.monthly_cost)}/month "
             f"({_money(plan.monthly_cost_delta, signed=True)}/month)"
         )
     if plan.changes:

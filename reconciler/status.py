@@ -13,8 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from reconciler import cost, pricing, reconcile
 from reconciler import plan as plan_mod
-from reconciler import reconcile
 
 __all__ = ["StatusRow", "rows", "table"]
 
@@ -32,6 +32,9 @@ class StatusRow:
     target: int
     owner: str | None
     managed: bool
+    hourly_now: float | None = None  # what it costs per hour right now (price × ready replicas)
+    monthly_low: float | None = None  # expected monthly cost under its schedule, floor and ceiling
+    monthly_high: float | None = None
 
     def data(self) -> dict[str, Any]:
         return {
@@ -47,11 +50,18 @@ class StatusRow:
             "target_replicas": self.target,
             "owner": self.owner,
             "in_specs": self.managed,
+            "spend_per_hour_usd": None if self.hourly_now is None else round(self.hourly_now, 4),
+            "monthly_cost_usd": None
+            if self.monthly_high is None
+            else {"low": round(self.monthly_low or 0.0, 2), "high": round(self.monthly_high, 2)},
         }
 
 
-def rows(observation: reconcile.Observation) -> list[StatusRow]:
-    """Rows for every endpoint of the specs, then live endpoints of the fleet that no spec names."""
+def rows(observation: reconcile.Observation, catalog: cost.Catalog | None = None) -> list[StatusRow]:
+    """Rows for every endpoint of the specs, then live endpoints of the fleet that no spec names.
+
+    With the hardware ``catalog``, rows also carry the current spend rate and the monthly estimate.
+    """
     result = plan_mod.compute(
         observation.fleet.name,
         observation.desired.values(),
@@ -75,6 +85,18 @@ def rows(observation: reconcile.Observation) -> list[StatusRow]:
             for f in c.fields
         )
         ready, target = have.replicas if have else (0, 0)
+        hourly = low = high = None
+        if catalog is not None:
+            if have is not None:
+                rate = pricing.live_cost(have, catalog).hourly
+                hourly = (
+                    (rate or 0.0) * ready if have.state in ("running", "initializing", "updating") else 0.0
+                )
+            if want is not None:
+                estimate = pricing.desired_cost(
+                    want, observation.fleet.schedule_of(want.spec), catalog, observation.now
+                )
+                low, high = estimate.low, estimate.high
         out.append(
             StatusRow(
                 namespace=key[0],
@@ -88,6 +110,9 @@ def rows(observation: reconcile.Observation) -> list[StatusRow]:
                 target=target,
                 owner=have.owner() if have else None,
                 managed=want is not None,
+                hourly_now=hourly,
+                monthly_low=low,
+                monthly_high=high,
             )
         )
     return out
@@ -96,7 +121,10 @@ def rows(observation: reconcile.Observation) -> list[StatusRow]:
 def table(items: list[StatusRow], *, color: bool = False) -> str:
     """A table for the terminal (plain text when not a TTY)."""
     grid = Table(box=None, pad_edge=False, show_edge=False, header_style="bold" if color else "")
-    for column in ("ENDPOINT", "DESIRED", "LIVE", "DRIFT", "REPLICAS", "OWNER", "URL"):
+    priced = any(row.monthly_high is not None or row.hourly_now is not None for row in items)
+    columns = ["ENDPOINT", "DESIRED", "LIVE", "DRIFT", "REPLICAS", "OWNER"]
+    columns += ["$/H NOW", "$/MONTH"] if priced else []
+    for column in [*columns, "URL"]:
         grid.add_column(column, no_wrap=True)
     for row in items:
         drift = (
@@ -104,17 +132,21 @@ def table(items: list[StatusRow], *, color: bool = False) -> str:
         )
         if not row.managed:
             drift = "not in specs"
+        elif row.live == "missing":
+            drift = "not deployed"
         elif "conflict" in row.pending:
             drift = "conflict"
-        grid.add_row(
-            f"{row.namespace}/{row.name}",
-            row.desired,
-            row.live,
-            drift,
-            f"{row.ready}/{row.target}",
-            row.owner or "-",
-            row.url or "-",
-        )
+        cells = [f"{row.namespace}/{row.name}", row.desired, row.live, drift, f"{row.ready}/{row.target}"]
+        cells.append(row.owner or "-")
+        if priced:
+            cells.append("-" if row.hourly_now is None else f"{row.hourly_now:.3f}")
+            cells.append(
+                "-" if row.monthly_high is None else f"{row.monthly_low or 0:,.0f}-{row.monthly_high:,.0f}"
+            )
+        grid.add_row(*cells, row.url or "-")
+    total = sum(row.hourly_now or 0.0 for row in items)
+    if priced:
+        grid.add_row("", "", "", "", "", "total", f"{total:.3f}", "", "")
     console = Console(width=250, color_system="standard" if color else None, record=True, file=io.StringIO())
     console.print(grid)
     return console.export_text(styles=color).rstrip()

@@ -178,7 +178,9 @@ def test_plan_value_round_trips_through_json(tmp_path: Path, api: api_client.End
     assert [c.data() for c in again.changes] == [c.data() for c in result.changes]
 
 
-def test_paused_to_scaled_to_zero_converges_in_two_passes(tmp_path: Path, api: api_client.EndpointsApi) -> None:
+def test_paused_to_scaled_to_zero_converges_in_two_passes(
+    tmp_path: Path, api: api_client.EndpointsApi
+) -> None:
     path = write_fleet(tmp_path, {"a": "min_replica: 0\nstate: paused\n"})
     converge(path, api)
     converge(path, api)
