@@ -36,7 +36,12 @@ def build(fleet: loader.Fleet, start: datetime, days: int) -> dict[str, Any]:
                 "hours_saved": round((1 - share) * days * 24, 1),
             }
         )
-    return {"fleet": fleet.name, "from": start.isoformat(), "to": end.isoformat(), "endpoints": endpoints}
+    return {
+        "fleet": fleet.name,
+        "from": start.isoformat(timespec="seconds"),
+        "to": end.isoformat(timespec="seconds"),
+        "endpoints": endpoints,
+    }
 
 
 def text(view: dict[str, Any]) -> str:
