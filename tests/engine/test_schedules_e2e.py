@@ -35,7 +35,8 @@ def test_office_hours_tuesday_vs_saturday(tmp_path: Path, api: api_client.Endpoi
     weekend = plan(path, api, now=SATURDAY_10)
     assert actions(weekend) == {"paused-off": ["pause"], "zero-off": ["scale_to_zero"]}
     assert "outside uptime" in weekend.changes[0].reason
-    assert weekend.requeue_after is not None  # the controller wakes at Monday 08:00
+    # The controller sleeps until the next boundary, Monday 08:00, not a fixed interval.
+    assert weekend.requeue_after == datetime(2026, 11, 30, 8, 0, tzinfo=PARIS) - SATURDAY_10
     converge(path, api, now=SATURDAY_10)
     assert api.get("emulator", "paused-off")["status"]["state"] == "paused"
     assert api.get("emulator", "zero-off")["status"]["state"] == "scaledToZero"
@@ -108,3 +109,18 @@ def test_quota_is_checked_before_any_call(tmp_path: Path) -> None:
 
     api = make_api(Emulator(EmulatorConfig(state_path=tmp_path / "state" / "emulator.db")))
     assert api.list_endpoints("emulator") == []
+
+
+def test_schedule_command_lists_transitions(tmp_path: Path) -> None:
+    specs = write_fleet(tmp_path / "specs", OFFICE)
+    result = CliRunner().invoke(
+        cli.cli,
+        ["schedule", str(specs), "--days", "7", "--now", "2026-11-23T00:00:00+01:00", "--format", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    view = {e["name"]: e for e in json.loads(result.stdout)["endpoints"]}
+    assert set(view) == {"paused-off", "zero-off"}  # "always" has no schedule
+    assert len(view["zero-off"]["transitions"]) == 10  # Mon-Fri, up at 08:00 and off at 19:00
+    assert view["zero-off"]["hours_up"] == 55.0 and view["paused-off"]["off_means"] == "pause"
+    text = CliRunner().invoke(cli.cli, ["schedule", str(specs), "--now", "2026-11-23T00:00:00+01:00"]).stdout
+    assert "2026-11-23T08:00:00+01:00  up" in text
