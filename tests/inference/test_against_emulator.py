@@ -1,0 +1,93 @@
+"""The inference client against the real emulator (control plane + data plane over a socket).
+
+The fake plane of the other inference tests scripts edge cases; here the same calls go through the
+emulator's own auth, state machine and scale-to-zero proxy, and huggingface_hub's InferenceClient
+gets the same answers as ours.
+"""
+
+from __future__ import annotations
+
+import types as pytypes
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.emulator import Durations, Emulator, EmulatorConfig
+from reconciler.inference import InferenceClient, errors
+from tests.emulator.conftest import payload
+
+hub = pytest.importorskip("huggingface_hub")
+hub_client = pytest.importorskip("huggingface_hub.inference._client")
+AUTH = {"Authorization": "Bearer hf_emulator"}
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[tuple[Emulator, str]]:
+    emulator = Emulator(EmulatorConfig(durations=Durations(waking=0.2)))
+    with emulator.serve() as server:
+        yield emulator, server.url
+
+
+def deploy(url: str, name: str, task: str, image: dict[str, Any]) -> str:
+    body = payload(name)
+    body["model"] = {**body["model"], "task": task, "image": image}
+    with httpx.Client(base_url=url, headers=AUTH) as http:
+        http.post("/v2/endpoint/emulator", json=body).raise_for_status()
+        return str(http.get(f"/v2/endpoint/emulator/{name}").json()["status"]["url"])
+
+
+@pytest.fixture
+def hub_no_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        hub_client, "_import_numpy", lambda: pytypes.SimpleNamespace(array=lambda data, dtype: data)
+    )
+
+
+@pytest.mark.usefixtures("hub_no_numpy")
+def test_same_answers_as_huggingface_hub(cloud: tuple[Emulator, str]) -> None:
+    _, url = cloud
+    tgi = deploy(url, "p-tgi", "text-generation", {"tgi": {"url": "ghcr.io/tgi:3"}})
+    tei = deploy(url, "p-tei", "feature-extraction", {"tei": {"url": "ghcr.io/tei:1"}})
+    cls = deploy(url, "p-cls", "text-classification", {"huggingface": {}})
+    with InferenceClient(tgi, token="hf_emulator", timeout=10) as ours:
+        theirs = hub.InferenceClient(model=tgi, provider="hf-inference", token="hf_emulator", timeout=10)
+        assert ours.text_generation("Hello", max_new_tokens=8) == theirs.text_generation(
+            "Hello", max_new_tokens=8
+        )
+        messages = [{"role": "user", "content": "Say hi"}]
+        mine = ours.chat_completion(messages, max_tokens=8).choices[0].message.content
+        assert mine == theirs.chat_completion(messages, max_tokens=8).choices[0].message.content
+        streamed = "".join(ours.text_generation("Hello", max_new_tokens=8, stream=True))
+        assert streamed == "".join(theirs.text_generation("Hello", max_new_tokens=8, stream=True))
+    with InferenceClient(tei, token="hf_emulator", timeout=10) as ours:
+        theirs = hub.InferenceClient(model=tei, provider="hf-inference", token="hf_emulator", timeout=10)
+        assert ours.feature_extraction("fox") == list(theirs.feature_extraction("fox")[0])
+    with InferenceClient(cls, token="hf_emulator", timeout=10) as ours:
+        theirs = hub.InferenceClient(model=cls, provider="hf-inference", token="hf_emulator", timeout=10)
+        assert [(c.label, round(c.score, 6)) for c in ours.text_classification("I love it")] == [
+            (c.label, round(c.score, 6)) for c in theirs.text_classification("I love it")
+        ]
+
+
+def test_not_ready_states_get_plain_errors_and_zero_wakes(cloud: tuple[Emulator, str]) -> None:
+    _, url = cloud
+    endpoint = deploy(url, "states", "text-generation", {"huggingface": {}})
+    with (
+        httpx.Client(base_url=url, headers=AUTH) as http,
+        InferenceClient(endpoint, token="hf_emulator") as quick,
+    ):
+        http.post("/v2/endpoint/emulator/states/pause").raise_for_status()
+        with pytest.raises(errors.EndpointPausedError, match="paused"):
+            quick.text_generation("hi")
+        http.post("/v2/endpoint/emulator/states/resume").raise_for_status()
+        http.post("/v2/endpoint/emulator/states/scale-to-zero").raise_for_status()
+        with pytest.raises(errors.EndpointScaledToZeroError):
+            quick.text_generation("hi")  # no timeout: no wake-up header, a clear error instead
+        http.post("/v2/endpoint/emulator/states/scale-to-zero").raise_for_status()
+        with InferenceClient(endpoint, token="hf_emulator", timeout=10) as patient:
+            assert patient.text_generation("hi", max_new_tokens=4)  # X-Scale-Up-Timeout holds the request
+        assert http.get("/v2/endpoint/emulator/states").json()["status"]["state"] == "running"
+    with InferenceClient(endpoint, token="hf_wrong") as stranger, pytest.raises(errors.InferenceAuthError):
+        stranger.text_generation("hi")
