@@ -192,3 +192,33 @@ def test_paused_to_scaled_to_zero_converges_in_two_passes(
     converge(path, api)
     assert api.get("emulator", "a")["status"]["state"] == "scaledToZero"
     assert not plan(path, api).has_changes
+
+
+def test_drift_made_with_huggingface_hub_over_a_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exact story of the issue: a teammate edits an endpoint with the official client."""
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    from reconciler import reconcile
+    from reconciler.emulator import Emulator, EmulatorConfig
+
+    emulator = Emulator(EmulatorConfig())
+    with emulator.serve() as server:
+        conn = reconcile.connect(server.url + "/v2", "hf_emulator")
+        path = write_fleet(tmp_path, {"chat": "max_replica: 2\n"})
+        converge(path, conn.api)
+        monkeypatch.setattr(constants, "INFERENCE_ENDPOINTS_ENDPOINT", server.url + "/v2")
+        hub = huggingface_hub.HfApi(endpoint=server.url, token="hf_emulator")
+        hub.update_inference_endpoint("chat", namespace="emulator", max_replica=6, instance_size="x4")
+        drifted = plan(path, conn.api)
+        assert actions(drifted) == {"chat": ["update"]}
+        assert {f.path for f in drifted.changes[0].fields} == {
+            "compute.instanceSize",
+            "compute.scaling.maxReplica",
+        }
+        converge(path, conn.api)
+        assert hub.get_inference_endpoint("chat", namespace="emulator").raw["compute"]["instanceSize"] == "x2"
+        assert not plan(path, conn.api).has_changes
+        conn.close()
