@@ -146,6 +146,7 @@ class EmulatorConfig:
     max_page_limit: int = 100
     faults: list[FaultRule] = field(default_factory=list)
     seed: int = 0
+    auto_scale_to_zero: bool = True
 
 
 @dataclass(frozen=True)
@@ -377,10 +378,18 @@ class Emulator:
 
     def _state(self, record: dict[str, Any]) -> str:
         now = self.clock()
-        current = record["timeline"][0][0]
+        current, entered = record["timeline"][0]
         for state, since in record["timeline"]:
             if since <= now:
-                current = state
+                current, entered = state, since
+        if current == "running" and self.config.auto_scale_to_zero:
+            # minReplica 0: after scaleToZeroTimeout minutes without a request, the endpoint is at zero.
+            scaling = record["spec"]["compute"]["scaling"]
+            timeout = scaling.get("scaleToZeroTimeout")
+            if scaling.get("minReplica") == 0 and timeout:
+                idle_since = max(float(entered), float(record.get("last_request_at") or 0.0))
+                if now - idle_since >= float(timeout) * 60:
+                    return "scaledToZero"
         return str(current)
 
     def _startup(self, now: float, failed: bool) -> list[list[Any]]:
@@ -399,6 +408,7 @@ class Emulator:
                 return
             now = self.clock()
             record["timeline"] = [["initializing", now], ["running", now + self.config.durations.waking]]
+            record["last_request_at"] = now
             self.store.put(record)
 
     # --- rendering ------------------------------------------------------------------------------
@@ -562,6 +572,15 @@ class Emulator:
         if not isinstance(low, int) or not isinstance(high, int) or low < 0 or high < 1 or low > high:
             raise _HttpError(
                 400, "VALIDATION_FAILED: compute.scaling: need 0 <= minReplica <= maxReplica, maxReplica >= 1"
+            )
+        image = spec["model"].get("image") or {}
+        variant, body = next(iter(image.items())) if image else ("huggingface", {})
+        parallel = (body or {}).get("tensorParallelSize")
+        if variant in ("vLLM", "sGLang") and row.num_accelerators > 1 and not parallel:
+            raise _HttpError(
+                400,
+                f"VALIDATION_FAILED: model.image.{variant}: tensorParallelSize is required on a "
+                f"{row.num_accelerators}-GPU instance",
             )
         limit = self._quota_limit(namespace, row.instance_type)
         if limit is not None:
@@ -828,6 +847,11 @@ class Emulator:
             raise _HttpError(503, f"Endpoint failed: {record.get('message_failed') or MESSAGES['failed']}")
         if state in ("pending", "initializing", "updating"):
             raise _HttpError(503, f"Endpoint is {state} and not ready yet", {"Retry-After": "1"})
+        with self.store.transaction():  # the idle clock of scale-to-zero restarts with each request
+            fresh = self.store.by_id(endpoint_id)
+            if fresh is not None:
+                fresh["last_request_at"] = self.clock()
+                self.store.put(fresh)
         image = spec["model"]["image"]
         variant, image_body = next(iter(image.items()))
         view = dataplane.EndpointView(

@@ -12,8 +12,9 @@ Kinds:
   ``failed`` (or ``updateFailed``) instead of ``running``.
 
 ``method`` and ``path_pattern`` (a regex searched in the request path) select requests; for the two
-deploy kinds the pattern is searched in ``namespace/name`` of the endpoint. ``times`` bounds how
-many matches a rule applies to (None = forever); ``probability`` applies it at random (seeded).
+deploy kinds ``name_pattern`` (or ``path_pattern``) is searched in ``namespace/name`` of the endpoint.
+``times`` bounds how many matches a rule applies to (None = forever); ``probability`` applies it at
+random (seeded).
 """
 
 from __future__ import annotations
@@ -43,9 +44,13 @@ class FaultRule:
     probability: float = 1.0
     body: str | None = None
     message: str | None = None
+    name_pattern: str | None = None
     hits: int = field(default=0, compare=False)
 
     def matches(self, method: str, target: str) -> bool:
+        if self.kind in ("deploy_failed", "update_failed"):
+            pattern = self.name_pattern or self.path_pattern
+            return pattern is None or re.search(pattern, target) is not None
         if self.method is not None and self.method.upper() != method.upper():
             return False
         return self.path_pattern is None or re.search(self.path_pattern, target) is not None
@@ -83,8 +88,11 @@ class FaultSet:
 
 
 def load_rules(path: str | Path) -> list[FaultRule]:
-    """Rules from a JSON or YAML file: a list of mappings with the ``FaultRule`` fields."""
-    text = Path(path).read_text()
+    """Rules from a JSON or YAML file: a list of mappings with the ``FaultRule`` fields.
+
+    ``path`` may also be the JSON text itself (as in ``$HFLEET_EMULATOR_FAULTS``).
+    """
+    text = str(path) if str(path).lstrip().startswith(("[", "{")) else Path(path).read_text()
     data: Any
     try:
         data = json.loads(text)

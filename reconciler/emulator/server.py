@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import socket
 import sys
@@ -117,11 +118,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", default=None, help="JSON/YAML file of fault rules")
     parser.add_argument("--speed", choices=["instant", "demo"], default="demo")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each control-plane call")
+    parser.add_argument(
+        "--identity",
+        action="append",
+        default=[],
+        metavar="TOKEN=USER[:ORG,...]",
+        help="an extra identity (repeatable); hf_emulator = emulator:emulator-org is always there",
+    )
     args = parser.parse_args(argv)
     durations = app_mod.Durations() if args.speed == "instant" else app_mod.Durations.demo()
-    rules = faults.load_rules(args.faults) if args.faults else []
+    source = args.faults or os.environ.get("HFLEET_EMULATOR_FAULTS")
+    rules = faults.load_rules(source) if source else []
+    identities = dict(app_mod.EmulatorConfig().identities)
+    for item in args.identity:
+        token, _, who = item.partition("=")
+        user, _, orgs = who.partition(":")
+        if not token or not user:
+            parser.error(f"--identity {item!r}: expected TOKEN=USER[:ORG,...]")
+        identities[token] = app_mod.Identity(user, tuple(o for o in orgs.split(",") if o))
     emulator = app_mod.Emulator(
-        app_mod.EmulatorConfig(state_path=args.state, durations=durations, faults=rules, latency=args.latency)
+        app_mod.EmulatorConfig(
+            state_path=args.state,
+            durations=durations,
+            faults=rules,
+            latency=args.latency,
+            identities=identities,
+        )
     )
     handle = ServerHandle(emulator, args.host, args.port)
     stop = threading.Event()

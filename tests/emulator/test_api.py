@@ -328,3 +328,34 @@ def test_concurrent_creates_through_sqlite_files(tmp_path: Path) -> None:
     assert statuses.count(200) == 1
     for e in emulators:
         e.close()
+
+
+def test_an_idle_endpoint_with_min_replica_0_scales_itself_to_zero(clock: FakeClock) -> None:
+    emulator = Emulator(EmulatorConfig(), clock=clock)
+    http = client(emulator)
+    body = payload("idle")
+    body["compute"]["scaling"] = {"minReplica": 0, "maxReplica": 1, "scaleToZeroTimeout": 15}
+    http.post("/v2/endpoint/emulator", json=body)
+    url = http.get("/v2/endpoint/emulator/idle").json()["status"]["url"]
+    clock.advance(14 * 60)
+    assert http.post(url + "/", json={"inputs": "hi"}).status_code == 200  # a request resets the idle clock
+    clock.advance(14 * 60)
+    assert http.get("/v2/endpoint/emulator/idle").json()["status"]["state"] == "running"
+    clock.advance(60)
+    assert http.get("/v2/endpoint/emulator/idle").json()["status"]["state"] == "scaledToZero"
+    woken = http.post(url + "/", json={"inputs": "hi"}, headers={"X-Scale-Up-Timeout": "5"})
+    assert woken.status_code == 200
+
+
+def test_vllm_on_several_gpus_needs_a_parallelism_size(emulator: Emulator) -> None:
+    body = payload("big", model={"repository": "m", "framework": "pytorch", "image": {"vLLM": {"url": "v"}}})
+    body["compute"] = {
+        "accelerator": "gpu",
+        "instanceType": "nvidia-l4",
+        "instanceSize": "x4",
+        "scaling": {"minReplica": 1, "maxReplica": 1},
+    }
+    refused = client(emulator).post("/v2/endpoint/emulator", json=body)
+    assert refused.status_code == 400 and "tensorParallelSize" in refused.json()["error"]
+    body["model"]["image"] = {"vLLM": {"url": "v", "tensorParallelSize": 4}}
+    assert client(emulator).post("/v2/endpoint/emulator", json=body).status_code == 200

@@ -153,3 +153,10 @@ def test_a_killed_server_loses_nothing_it_answered(tmp_path: Path) -> None:
     names = [e["name"] for e in json.loads(client(survivor).get("/v2/endpoint/emulator").content)["items"]]
     assert names == [f"k-{i}" for i in range(10)]
     survivor.close()
+
+
+def test_fault_rules_as_json_text_select_endpoints_by_name() -> None:
+    from reconciler.emulator import faults
+
+    rules = faults.load_rules('[{"kind": "deploy_failed", "name_pattern": "^emulator/bad"}]')
+    assert rules[0].matches("*", "emulator/bad-one") and not rules[0].matches("*", "emulator/good")
