@@ -295,8 +295,17 @@ def test_cronjob_wait_smoke_and_prune(chart: Any) -> None:
     assert cron["spec"]["timeZone"] == "Europe/Paris"
     args = hfleet_container(pod_spec(cron))["args"]
     assert args == [
-        "--log-format", "json", "apply", "--yes", "--wait", "--timeout", "10m", "--smoke", "--prune", "/specs",
-    ]  # fmt: skip
+        "--log-format",
+        "json",
+        "apply",
+        "--yes",
+        "--wait",
+        "--timeout",
+        "10m",
+        "--smoke",
+        "--prune",
+        "/specs",
+    ]
 
 
 # --- controller mode ------------------------------------------------------------------------------
@@ -311,9 +320,19 @@ def test_controller_deployment() -> None:
     pod = pod_spec(deploy)
     container = hfleet_container(pod)
     assert container["command"] == ["hfleet"]
-    assert container["args"] == [
-        "--log-format", "json", "reconcile", "--interval", "2m", "--listen", "0.0.0.0:8080", "--prune", "/specs",
-    ]  # fmt: skip
+    assert container["args"] == (
+        [
+            "--log-format",
+            "json",
+            "reconcile",
+            "--interval",
+            "2m",
+            "--listen",
+            "0.0.0.0:8080",
+            "--prune",
+            "/specs",
+        ]
+    )
     assert container["ports"] == [{"name": "metrics", "containerPort": 8080, "protocol": "TCP"}]
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
