@@ -11,6 +11,9 @@ by hand.
 from __future__ import annotations
 
 import functools
+import itertools
+import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -531,3 +534,41 @@ def test_values_yaml_and_schema_agree(chart: Any) -> None:
     defaults = yaml.safe_load((CHART / "values.yaml").read_text())
     assert set(defaults) <= set(schema["properties"])
     chart.validate_schema(BASE)
+
+
+# --- the helm commands in docs/deploy.md ----------------------------------------------------------
+
+
+def doc_helm_installs() -> list[list[str]]:
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    commands = []
+    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
+        for command in re.sub(r"\\\n\s*", " ", block).splitlines():
+            command = command.strip().removeprefix("$ ")
+            if command.startswith("helm install"):
+                commands.append(shlex.split(command))
+    return commands
+
+
+def test_docs_helm_commands_render(chart: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each `helm install` of docs/deploy.md, --set and --set-file parsed by Helm's own parsers,
+    passes the schema, renders, and validates."""
+    monkeypatch.chdir(ROOT)  # the --set-file paths are relative to the repository
+    installs = doc_helm_installs()
+    assert len(installs) == 3
+    for argv in installs:
+        assert argv[:4] == ["helm", "install", RELEASE, "charts/hfleet"]
+        values: dict[str, Any] = {}
+        for flag, value in itertools.pairwise(argv):
+            if flag == "--set":
+                values = deep_merge(values, helm.parse_set_string(value))
+            elif flag == "--set-file":
+                values = deep_merge(values, helm.parse_set_file(value))
+        assert values["token"] == {"existingSecret": "hf-token"}
+        rendered = chart.render(values, name=RELEASE, namespace="hfleet")
+        for path, text in rendered.items():
+            if path.endswith("NOTES.txt"):
+                continue
+            for doc in yaml.safe_load_all(text):
+                if doc and doc["kind"] != "ServiceMonitor":
+                    kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
