@@ -19,7 +19,9 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 
 WORKDIR /src
 
-# Build tooling, pinned (the wheel's build backend, hatchling, is pinned by pyproject's build-system).
+# Build tooling, pinned. The wheel's build backend (hatchling) and the runtime dependencies resolve
+# within pyproject.toml's ranges at build time; for a fully locked image add a constraints file
+# (pip's PIP_CONSTRAINT) generated from a tested environment.
 RUN python -m venv /opt/hfleet \
     && /opt/hfleet/bin/pip install --no-cache-dir pip==25.3 wheel==0.45.1
 
