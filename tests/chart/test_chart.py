@@ -274,6 +274,7 @@ def test_set_file_puts_real_specs_in_the_config_map(chart: Any, tmp_path: Path) 
     files = sorted((ROOT / "specs").glob("*.yaml"))
     expression = ",".join(f"specs.files.{f.name.replace('.', chr(92) + '.')}={f}" for f in files)
     values = deep_merge({"token": {"existingSecret": "hf-token"}}, helm.parse_set_file(expression))
+    chart.validate_schema(values)
     rendered = chart.render(values, name=RELEASE, namespace=NAMESPACE)
     (cm,) = [d for d in yaml.safe_load_all(rendered["hfleet/templates/configmap-specs.yaml"]) if d]
     assert sorted(cm["data"]) == [f.name for f in files]
@@ -478,9 +479,10 @@ def test_extra_env_from_and_secret_files() -> None:
 
 # --- the schema refuses bad values ----------------------------------------------------------------
 
-BASE = {"token": {"existingSecret": "hf-token"}}
+BASE = {"token": {"existingSecret": "hf-token"}, "specs": {"files": {"fleet.yaml": "kind: Fleet\n"}}}
 BAD_VALUES: dict[str, dict[str, Any]] = {
-    "no token secret": {},
+    "no token secret": {"specs": BASE["specs"]},
+    "no spec files": {"token": BASE["token"]},
     "literal token": deep_merge(BASE, {"token": {"value": "hf_abc"}}),
     "HF_TOKEN through extraEnv": deep_merge(BASE, {"extraEnv": [{"name": "HF_TOKEN", "value": "hf_abc"}]}),
     "unknown mode": deep_merge(BASE, {"mode": "daemon"}),
@@ -512,10 +514,38 @@ BAD_VALUES: dict[str, dict[str, Any]] = {
 }
 
 
+# Where the schema must point for each case (Helm's message names the offending key).
+BAD_VALUE_LOCATIONS: dict[str, str] = {
+    "no token secret": "'/token/existingSecret'",
+    "no spec files": "'/specs/files'",
+    "literal token": "additional properties 'value'",
+    "HF_TOKEN through extraEnv": "'/extraEnv/0/name'",
+    "unknown mode": "'/mode'",
+    "unknown top-level key": "additional properties 'replicaCount'",
+    "unknown nested key": "additional properties 'concurrencyPolicy'",
+    "bad schedule": "'/cronjob/schedule'",
+    "bad interval": "'/controller/interval'",
+    "port as string": "'/controller/port'",
+    "git without repo": "'/specs/git/repo'",
+    "unknown spec source": "'/specs/source'",
+    "spec file not yaml": "'fleet.json'",
+    "git auth without secret": "'/specs/git/auth/existingSecret'",
+    "writable root": "'/securityContext/readOnlyRootFilesystem'",
+    "privilege escalation": "'/securityContext/allowPrivilegeEscalation'",
+    "root pod": "'/podSecurityContext/runAsNonRoot'",
+    "relative secret file mount": "'/secretFiles/0/mountPath'",
+    "secret file over the state dir": "'/secretFiles/0/mountPath'",
+    "envFrom with a literal": "'/extraEnvFrom/0'",
+    "bad image digest": "'/image/digest'",
+    "log format": "'/logFormat'",
+}
+
+
 @pytest.mark.parametrize("case", sorted(BAD_VALUES))
 def test_schema_rejects_bad_values(chart: Any, case: str) -> None:
-    with pytest.raises(helm.HelmValuesError):
+    with pytest.raises(helm.HelmValuesError) as caught:
         chart.validate_schema(BAD_VALUES[case])
+    assert BAD_VALUE_LOCATIONS[case] in str(caught.value)
 
 
 def test_rendering_refuses_bad_values_too(chart: Any) -> None:
