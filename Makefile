@@ -44,3 +44,7 @@ soak: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .hfleet .mypy_cache .pytest_cache .ruff_cache
+
+chart: $(STAMP)
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/pytest -q tests/chart tests/test_dockerfile.py tests/test_examples.py

@@ -1,0 +1,604 @@
+"""The Helm chart in charts/hfleet: rendered offline, linted, and every manifest schema-checked.
+
+Rendering uses helm-python-sdk (Helm v4's engine as a library, no helm binary, no cluster, no network):
+``Chart.render`` coalesces the values and checks them against values.schema.json exactly like
+``helm template``/``helm install``. Each value set is rendered once (module-scoped fixtures); every
+manifest is validated with kubernetes-validate against Kubernetes 1.33 in strict mode (unknown fields
+are errors). The ServiceMonitor is a CRD kubernetes-validate has no schema for; its shape is checked
+by hand.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+helm = pytest.importorskip("helm_python", reason="helm-python-sdk (the dev extra) is not installed")
+kubernetes_validate = pytest.importorskip(
+    "kubernetes_validate", reason="kubernetes-validate is not installed"
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "charts" / "hfleet"
+CI_VALUES = CHART / "ci"
+KUBE_VERSION = "1.33.0"
+RELEASE = "hfleet"
+NAMESPACE = "fleet-system"
+
+Manifest = dict[str, Any]
+
+
+def ci_values(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((CI_VALUES / f"{name}-values.yaml").read_text())
+    return data
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+# The value sets: the chart's ci/ files (also what `ct lint` uses) plus a git-backed controller.
+VALUE_SETS: dict[str, dict[str, Any]] = {
+    "cronjob": ci_values("cronjob"),
+    "controller": ci_values("controller"),
+    "git": ci_values("git"),
+    "git-controller": deep_merge(ci_values("git"), {"mode": "controller"}),
+    "secrets": ci_values("secrets"),
+}
+
+
+@pytest.fixture(scope="module")
+def chart() -> Iterator[Any]:
+    with helm.Chart.load(CHART) as loaded:
+        yield loaded
+
+
+@functools.cache
+def _render(name: str) -> tuple[tuple[str, str], ...]:
+    with helm.Chart.load(CHART) as loaded:
+        out = loaded.render(VALUE_SETS[name], name=RELEASE, namespace=NAMESPACE)
+    return tuple(sorted(out.items()))
+
+
+def manifests(name: str) -> list[Manifest]:
+    docs: list[Manifest] = []
+    for path, text in _render(name):
+        if path.endswith("NOTES.txt"):
+            continue
+        docs.extend(doc for doc in yaml.safe_load_all(text) if doc)
+    return docs
+
+
+def notes(name: str) -> str:
+    return dict(_render(name))[f"{CHART.name}/templates/NOTES.txt"]
+
+
+def by_kind(docs: list[Manifest], kind: str) -> list[Manifest]:
+    return [d for d in docs if d["kind"] == kind]
+
+
+def one(docs: list[Manifest], kind: str) -> Manifest:
+    found = by_kind(docs, kind)
+    assert len(found) == 1, f"expected one {kind}, got {[d['metadata']['name'] for d in found]}"
+    return found[0]
+
+
+def pod_spec(doc: Manifest) -> dict[str, Any]:
+    if doc["kind"] == "CronJob":
+        spec: dict[str, Any] = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    else:
+        spec = doc["spec"]["template"]["spec"]
+    return spec
+
+
+def workload(docs: list[Manifest]) -> Manifest:
+    found = by_kind(docs, "CronJob") + by_kind(docs, "Deployment")
+    assert len(found) == 1
+    return found[0]
+
+
+def hfleet_container(spec: dict[str, Any]) -> dict[str, Any]:
+    (container,) = [c for c in spec["containers"] if c["name"] == "hfleet"]
+    return container
+
+
+def all_containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(spec.get("initContainers", [])) + list(spec["containers"])
+
+
+@pytest.fixture(scope="module", params=sorted(VALUE_SETS))
+def value_set(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+# --- every value set ------------------------------------------------------------------------------
+
+
+def test_lint_is_clean(value_set: str) -> None:
+    report = helm.lint(CHART, VALUE_SETS[value_set], strict=True, namespace=NAMESPACE, kube_version="v1.33.0")
+    assert report["errors"] == []
+    assert [m for m in report["messages"] if m["severity"] >= 2] == []
+
+
+def test_manifests_validate_against_kubernetes(value_set: str) -> None:
+    docs = manifests(value_set)
+    assert docs
+    for doc in docs:
+        if doc["kind"] == "ServiceMonitor":
+            continue  # a CRD: no schema in kubernetes-validate; see test_service_monitor_shape
+        try:
+            kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            where = ".".join(str(p) for p in exc.path)
+            pytest.fail(f"{doc['kind']}/{doc['metadata']['name']}: {where}: {exc.message}")
+
+
+def test_every_resource_is_labelled(value_set: str) -> None:
+    for doc in manifests(value_set):
+        labels = doc["metadata"]["labels"]
+        assert labels["app.kubernetes.io/name"] == "hfleet"
+        assert labels["app.kubernetes.io/instance"] == RELEASE
+        assert labels["app.kubernetes.io/managed-by"] == "Helm"
+
+
+def test_pod_and_containers_are_locked_down(value_set: str) -> None:
+    spec = pod_spec(workload(manifests(value_set)))
+    assert spec["automountServiceAccountToken"] is False
+    pod = spec["securityContext"]
+    assert pod["runAsNonRoot"] is True
+    assert pod["runAsUser"] == 10001
+    assert pod["runAsGroup"] == 10001
+    assert pod["fsGroup"] == 10001
+    assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
+    for container in all_containers(spec):
+        sc = container["securityContext"]
+        assert sc["runAsNonRoot"] is True, container["name"]
+        assert sc["runAsUser"] == 10001, container["name"]
+        assert sc["readOnlyRootFilesystem"] is True, container["name"]
+        assert sc["allowPrivilegeEscalation"] is False, container["name"]
+        assert sc["capabilities"] == {"drop": ["ALL"]}, container["name"]
+        assert sc["seccompProfile"] == {"type": "RuntimeDefault"}, container["name"]
+        assert container["resources"]["requests"] and container["resources"]["limits"], container["name"]
+    # Writable places under the read-only root: emptyDirs on /tmp and the state directory.
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in hfleet_container(spec)["volumeMounts"]}
+    assert "emptyDir" in volumes[mounts["/tmp"]]
+    assert "emptyDir" in volumes[mounts["/var/lib/hfleet"]]
+    env = {e["name"]: e for e in hfleet_container(spec)["env"]}
+    assert env["HFLEET_STATE_DIR"]["value"] == "/var/lib/hfleet"
+    assert env["HOME"]["value"] == "/tmp"
+
+
+def test_token_only_from_a_secret_key_ref(value_set: str) -> None:
+    values = VALUE_SETS[value_set]
+    spec = pod_spec(workload(manifests(value_set)))
+    for container in all_containers(spec):
+        for var in container.get("env", []):
+            if var["name"] == "HF_TOKEN":
+                assert container["name"] == "hfleet"
+                assert "value" not in var
+                assert var["valueFrom"] == {
+                    "secretKeyRef": {
+                        "name": values["token"]["existingSecret"],
+                        "key": values["token"].get("key", "token"),
+                    }
+                }
+            else:
+                assert not str(var.get("value", "")).startswith("hf_"), var
+    assert [e["name"] for e in hfleet_container(spec)["env"]].count("HF_TOKEN") == 1
+    assert by_kind(manifests(value_set), "Secret") == []  # the chart never creates the token Secret
+
+
+def test_service_account_has_no_token(value_set: str) -> None:
+    docs = manifests(value_set)
+    sa = one(docs, "ServiceAccount")
+    assert sa["automountServiceAccountToken"] is False
+    assert pod_spec(workload(docs))["serviceAccountName"] == sa["metadata"]["name"]
+    assert not by_kind(docs, "Role") and not by_kind(docs, "RoleBinding")
+
+
+def test_notes_render(value_set: str) -> None:
+    text = notes(value_set)
+    assert f"mode: {VALUE_SETS[value_set].get('mode', 'cronjob')}" in text
+    assert f"Secret {VALUE_SETS[value_set]['token']['existingSecret']}," in text
+
+
+# --- the default: a CronJob ----------------------------------------------------------------------
+
+
+def test_cronjob_defaults() -> None:
+    docs = manifests("cronjob")
+    assert {d["kind"] for d in docs} == {"ServiceAccount", "ConfigMap", "CronJob"}
+    cron = one(docs, "CronJob")
+    assert cron["metadata"]["name"] == RELEASE
+    spec = cron["spec"]
+    assert spec["schedule"] == "*/5 * * * *"
+    assert spec["concurrencyPolicy"] == "Forbid"
+    assert spec["successfulJobsHistoryLimit"] == 3
+    assert spec["failedJobsHistoryLimit"] == 3
+    assert spec["startingDeadlineSeconds"] == 120
+    job = spec["jobTemplate"]["spec"]
+    assert job["backoffLimit"] == 1
+    assert job["activeDeadlineSeconds"] == 1800
+    pod = pod_spec(cron)
+    assert pod["restartPolicy"] == "Never"
+    container = hfleet_container(pod)
+    assert container["image"] == "ghcr.io/hfleet/hfleet:0.1.0"
+    assert container["command"] == ["hfleet"]
+    assert container["args"] == ["--log-format", "json", "apply", "--yes", "/specs"]
+    assert "ports" not in container and "livenessProbe" not in container
+
+
+def test_cronjob_mounts_the_specs_config_map() -> None:
+    docs = manifests("cronjob")
+    cm = one(docs, "ConfigMap")
+    assert sorted(cm["data"]) == ["embedder.yaml", "fleet.yaml"]
+    assert yaml.safe_load(cm["data"]["fleet.yaml"])["kind"] == "Fleet"
+    pod = pod_spec(one(docs, "CronJob"))
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mount = next(m for m in hfleet_container(pod)["volumeMounts"] if m["mountPath"] == "/specs")
+    assert mount["readOnly"] is True
+    assert volumes[mount["name"]]["configMap"]["name"] == cm["metadata"]["name"]
+    annotations = pod_template_annotations(one(docs, "CronJob"))
+    assert len(annotations["checksum/specs"]) == 64  # a spec change rolls the pod template
+
+
+def pod_template_annotations(doc: Manifest) -> dict[str, str]:
+    template = (
+        doc["spec"]["jobTemplate"]["spec"]["template"]
+        if doc["kind"] == "CronJob"
+        else doc["spec"]["template"]
+    )
+    annotations: dict[str, str] = template["metadata"].get("annotations", {})
+    return annotations
+
+
+def test_set_file_puts_real_specs_in_the_config_map(chart: Any, tmp_path: Path) -> None:
+    """`--set-file specs.files.<name>\\.yaml=<path>` for every file of specs/ round-trips to a valid fleet."""
+    from reconciler.spec import loader
+
+    files = sorted((ROOT / "specs").glob("*.yaml"))
+    expression = ",".join(f"specs.files.{f.name.replace('.', chr(92) + '.')}={f}" for f in files)
+    values = deep_merge({"token": {"existingSecret": "hf-token"}}, helm.parse_set_file(expression))
+    chart.validate_schema(values)
+    rendered = chart.render(values, name=RELEASE, namespace=NAMESPACE)
+    (cm,) = [d for d in yaml.safe_load_all(rendered["hfleet/templates/configmap-specs.yaml"]) if d]
+    assert sorted(cm["data"]) == [f.name for f in files]
+    for name, content in cm["data"].items():
+        assert content == (ROOT / "specs" / name).read_text()
+        (tmp_path / name).write_text(content)
+    fleet = loader.load([str(tmp_path)])
+    assert fleet.name == loader.load([str(ROOT / "specs")]).name
+    assert len(fleet.endpoints) == len(files) - 1
+
+
+def test_cronjob_wait_smoke_and_prune(chart: Any) -> None:
+    values = deep_merge(
+        VALUE_SETS["cronjob"],
+        {
+            "prune": True,
+            "cronjob": {"wait": True, "smoke": True, "waitTimeout": "10m", "timeZone": "Europe/Paris"},
+        },
+    )
+    rendered = chart.render(values, name=RELEASE, namespace=NAMESPACE)
+    (cron,) = [d for d in yaml.safe_load_all(rendered["hfleet/templates/cronjob.yaml"]) if d]
+    assert cron["spec"]["timeZone"] == "Europe/Paris"
+    args = hfleet_container(pod_spec(cron))["args"]
+    assert args == [
+        "--log-format",
+        "json",
+        "apply",
+        "--yes",
+        "--wait",
+        "--timeout",
+        "10m",
+        "--smoke",
+        "--prune",
+        "/specs",
+    ]
+
+
+# --- controller mode ------------------------------------------------------------------------------
+
+
+def test_controller_deployment() -> None:
+    docs = manifests("controller")
+    assert {d["kind"] for d in docs} == {"ServiceAccount", "Deployment", "Service", "ServiceMonitor"}
+    deploy = one(docs, "Deployment")
+    assert deploy["spec"]["replicas"] == 1
+    assert deploy["spec"]["strategy"] == {"type": "Recreate"}
+    pod = pod_spec(deploy)
+    container = hfleet_container(pod)
+    assert container["command"] == ["hfleet"]
+    assert container["args"] == (
+        [
+            "--log-format",
+            "json",
+            "reconcile",
+            "--interval",
+            "2m",
+            "--listen",
+            "0.0.0.0:8080",
+            "--prune",
+            "/specs",
+        ]
+    )
+    assert container["ports"] == [{"name": "metrics", "containerPort": 8080, "protocol": "TCP"}]
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    env = {e["name"]: e for e in container["env"]}
+    assert env["HFLEET_API_URL"]["value"] == "http://hfleet-emulator.hfleet.svc:8765/v2"
+    # An existing ConfigMap: none rendered, and no checksum to follow.
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["specs"]["configMap"]["name"] == "fleet-specs"
+    assert "checksum/specs" not in pod_template_annotations(deploy)
+    selector = deploy["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= deploy["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_service_targets_the_controller() -> None:
+    docs = manifests("controller")
+    service, deploy = one(docs, "Service"), one(docs, "Deployment")
+    assert service["spec"]["ports"] == [
+        {"name": "metrics", "port": 8080, "targetPort": "metrics", "protocol": "TCP"}
+    ]
+    assert service["spec"]["selector"].items() <= deploy["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_service_monitor_shape() -> None:
+    docs = manifests("controller")
+    monitor, service = one(docs, "ServiceMonitor"), one(docs, "Service")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert set(monitor) == {"apiVersion", "kind", "metadata", "spec"}
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    spec = monitor["spec"]
+    assert set(spec) == {"selector", "namespaceSelector", "endpoints"}
+    assert spec["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert spec["namespaceSelector"] == {"matchNames": [NAMESPACE]}
+    (endpoint,) = spec["endpoints"]
+    assert endpoint == {"port": "metrics", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}
+    assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}
+
+
+def test_service_monitor_only_when_enabled(chart: Any) -> None:
+    values = deep_merge(VALUE_SETS["controller"], {"metrics": {"serviceMonitor": {"enabled": False}}})
+    rendered = chart.render(values, name=RELEASE, namespace=NAMESPACE)
+    assert not rendered.get("hfleet/templates/servicemonitor.yaml", "").strip()
+
+
+# --- specs from git -------------------------------------------------------------------------------
+
+
+def _git_sync_flags(container: dict[str, Any]) -> dict[str, str]:
+    flags: dict[str, str] = {}
+    for arg in container["args"]:
+        key, _, value = arg.partition("=")
+        flags[key] = value
+    return flags
+
+
+def test_git_source_cronjob_clones_once() -> None:
+    docs = manifests("git")
+    assert not by_kind(docs, "ConfigMap")
+    pod = pod_spec(one(docs, "CronJob"))
+    (clone,) = pod["initContainers"]
+    assert clone["image"] == "registry.k8s.io/git-sync/git-sync:v4.4.0"
+    flags = _git_sync_flags(clone)
+    assert flags["--repo"] == "https://github.com/acme/fleet.git"
+    assert flags["--ref"] == "main"
+    assert flags["--root"] == "/git"
+    assert flags["--link"] == "current"
+    assert flags["--period"] == "30s"
+    assert "--one-time" in flags
+    assert flags["--username"] == "x-access-token"
+    assert flags["--password-file"] == "/etc/git-secret/token"
+    assert [c["name"] for c in pod["containers"]] == ["hfleet"]
+    container = hfleet_container(pod)
+    assert container["args"][-1] == "/git/current/fleets/prod"
+    assert container["args"][:4] == ["--log-format", "json", "apply", "--yes"]
+    assert {"--wait", "--smoke"} <= set(container["args"])
+    git_mount = next(m for m in container["volumeMounts"] if m["mountPath"] == "/git")
+    assert git_mount["readOnly"] is True
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["git-secret"]["secret"]["secretName"] == "git-credentials"
+    assert "emptyDir" in volumes[git_mount["name"]]
+    assert one(docs, "CronJob")["spec"]["jobTemplate"]["spec"]["ttlSecondsAfterFinished"] == 86400
+
+
+def test_git_source_controller_runs_a_sidecar() -> None:
+    pod = pod_spec(one(manifests("git-controller"), "Deployment"))
+    (clone,) = pod["initContainers"]  # the first clone happens before hfleet validates the specs
+    assert "--one-time" in clone["args"]
+    names = [c["name"] for c in pod["containers"]]
+    assert names == ["hfleet", "git-sync"]
+    sidecar = pod["containers"][1]
+    assert "--one-time" not in sidecar["args"]
+    assert _git_sync_flags(sidecar)["--period"] == "30s"
+    args = hfleet_container(pod)["args"]
+    assert args[2:4] == ["reconcile", "--interval"] and args[-1] == "/git/current/fleets/prod"
+
+
+def test_git_ssh_auth(chart: Any) -> None:
+    values = deep_merge(
+        VALUE_SETS["git"],
+        {"specs": {"git": {"repo": "git@github.com:acme/fleet.git", "subPath": "", "auth": {"type": "ssh"}}}},
+    )
+    rendered = chart.render(values, name=RELEASE, namespace=NAMESPACE)
+    (cron,) = [d for d in yaml.safe_load_all(rendered["hfleet/templates/cronjob.yaml"]) if d]
+    flags = _git_sync_flags(pod_spec(cron)["initContainers"][0])
+    assert flags["--ssh-key-file"] == "/etc/git-secret/ssh"
+    assert flags["--ssh-known-hosts-file"] == "/etc/git-secret/known_hosts"
+    assert "--password-file" not in flags
+    assert hfleet_container(pod_spec(cron))["args"][-1] == "/git/current"
+
+
+# --- secrets for the specs and scheduling knobs ---------------------------------------------------
+
+
+def test_extra_env_from_and_secret_files() -> None:
+    values = VALUE_SETS["secrets"]
+    pod = pod_spec(one(manifests("secrets"), "CronJob"))
+    container = hfleet_container(pod)
+    assert container["envFrom"] == values["extraEnvFrom"]
+    assert {"name": "TZ", "value": "UTC"} in container["env"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    for entry in values["secretFiles"]:
+        mount = mounts[entry["mountPath"]]
+        assert mount["readOnly"] is True
+        secret = volumes[mount["name"]]["secret"]
+        assert secret["secretName"] == entry["secretName"]
+        assert secret["defaultMode"] == entry.get("defaultMode", 0o440)
+        assert secret.get("items") == entry.get("items")
+    args = container["args"]
+    assert args[-5:] == ["--parallelism", "8", "--max-delete-fraction", "0.5", "/specs"]
+    assert container["image"].endswith("@sha256:" + "0123456789abcdef" * 4)
+    assert pod["imagePullSecrets"] == [{"name": "ghcr-pull"}]
+    assert pod["nodeSelector"] == values["nodeSelector"]
+    assert pod["tolerations"] == values["tolerations"]
+    assert pod["affinity"] == values["affinity"]
+    cron = one(manifests("secrets"), "CronJob")
+    template_meta = cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]
+    assert template_meta["labels"]["team"] == "ml-platform"
+    assert template_meta["annotations"]["example.com/team"] == "ml-platform"
+
+
+# --- the schema refuses bad values ----------------------------------------------------------------
+
+BASE = {"token": {"existingSecret": "hf-token"}, "specs": {"files": {"fleet.yaml": "kind: Fleet\n"}}}
+BAD_VALUES: dict[str, dict[str, Any]] = {
+    "no token secret": {"specs": BASE["specs"]},
+    "no spec files": {"token": BASE["token"]},
+    "literal token": deep_merge(BASE, {"token": {"value": "hf_abc"}}),
+    "HF_TOKEN through extraEnv": deep_merge(BASE, {"extraEnv": [{"name": "HF_TOKEN", "value": "hf_abc"}]}),
+    "unknown mode": deep_merge(BASE, {"mode": "daemon"}),
+    "unknown top-level key": deep_merge(BASE, {"replicaCount": 2}),
+    "unknown nested key": deep_merge(BASE, {"cronjob": {"concurrencyPolicy": "Allow"}}),
+    "bad schedule": deep_merge(BASE, {"cronjob": {"schedule": "every five minutes"}}),
+    "bad interval": deep_merge(BASE, {"mode": "controller", "controller": {"interval": "5 minutes"}}),
+    "port as string": deep_merge(BASE, {"controller": {"port": "8080"}}),
+    "git without repo": deep_merge(BASE, {"specs": {"source": "git"}}),
+    "unknown spec source": deep_merge(BASE, {"specs": {"source": "s3"}}),
+    "spec file not yaml": deep_merge(BASE, {"specs": {"files": {"fleet.json": "{}"}}}),
+    "git auth without secret": deep_merge(
+        BASE, {"specs": {"source": "git", "git": {"repo": "https://x/y.git", "auth": {"type": "https"}}}}
+    ),
+    "writable root": deep_merge(BASE, {"securityContext": {"readOnlyRootFilesystem": False}}),
+    "privilege escalation": deep_merge(BASE, {"securityContext": {"allowPrivilegeEscalation": True}}),
+    "root pod": deep_merge(BASE, {"podSecurityContext": {"runAsNonRoot": False}}),
+    "relative secret file mount": deep_merge(
+        BASE, {"secretFiles": [{"secretName": "s", "mountPath": "etc/secrets"}]}
+    ),
+    "secret file over the state dir": deep_merge(
+        BASE, {"secretFiles": [{"secretName": "s", "mountPath": "/var/lib/hfleet"}]}
+    ),
+    "envFrom with a literal": deep_merge(
+        BASE, {"extraEnvFrom": [{"secretRef": {"name": "s"}, "value": "x"}]}
+    ),
+    "bad image digest": deep_merge(BASE, {"image": {"digest": "latest"}}),
+    "log format": deep_merge(BASE, {"logFormat": "xml"}),
+}
+
+
+# Where the schema must point for each case (Helm's message names the offending key).
+BAD_VALUE_LOCATIONS: dict[str, str] = {
+    "no token secret": "'/token/existingSecret'",
+    "no spec files": "'/specs/files'",
+    "literal token": "additional properties 'value'",
+    "HF_TOKEN through extraEnv": "'/extraEnv/0/name'",
+    "unknown mode": "'/mode'",
+    "unknown top-level key": "additional properties 'replicaCount'",
+    "unknown nested key": "additional properties 'concurrencyPolicy'",
+    "bad schedule": "'/cronjob/schedule'",
+    "bad interval": "'/controller/interval'",
+    "port as string": "'/controller/port'",
+    "git without repo": "'/specs/git/repo'",
+    "unknown spec source": "'/specs/source'",
+    "spec file not yaml": "'fleet.json'",
+    "git auth without secret": "'/specs/git/auth/existingSecret'",
+    "writable root": "'/securityContext/readOnlyRootFilesystem'",
+    "privilege escalation": "'/securityContext/allowPrivilegeEscalation'",
+    "root pod": "'/podSecurityContext/runAsNonRoot'",
+    "relative secret file mount": "'/secretFiles/0/mountPath'",
+    "secret file over the state dir": "'/secretFiles/0/mountPath'",
+    "envFrom with a literal": "'/extraEnvFrom/0'",
+    "bad image digest": "'/image/digest'",
+    "log format": "'/logFormat'",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_VALUES))
+def test_schema_rejects_bad_values(chart: Any, case: str) -> None:
+    with pytest.raises(helm.HelmValuesError) as caught:
+        chart.validate_schema(BAD_VALUES[case])
+    assert BAD_VALUE_LOCATIONS[case] in str(caught.value)
+
+
+def test_rendering_refuses_bad_values_too(chart: Any) -> None:
+    with pytest.raises(helm.HelmValuesError, match="existingSecret"):
+        chart.render({}, name=RELEASE, namespace=NAMESPACE)
+
+
+def test_schema_accepts_every_value_set(chart: Any, value_set: str) -> None:
+    chart.validate_schema(VALUE_SETS[value_set])
+
+
+def test_values_yaml_and_schema_agree(chart: Any) -> None:
+    """Every key of values.yaml is in the schema, and the defaults plus a token pass it."""
+    schema = chart.schema
+    assert schema is not None and schema["additionalProperties"] is False
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert set(defaults) <= set(schema["properties"])
+    chart.validate_schema(BASE)
+
+
+# --- the helm commands in docs/deploy.md ----------------------------------------------------------
+
+
+def doc_helm_installs() -> list[list[str]]:
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    commands = []
+    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
+        for command in re.sub(r"\\\n\s*", " ", block).splitlines():
+            command = command.strip().removeprefix("$ ")
+            if command.startswith("helm install"):
+                commands.append(shlex.split(command))
+    return commands
+
+
+def test_docs_helm_commands_render(chart: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each `helm install` of docs/deploy.md, --set and --set-file parsed by Helm's own parsers,
+    passes the schema, renders, and validates."""
+    monkeypatch.chdir(ROOT)  # the --set-file paths are relative to the repository
+    installs = doc_helm_installs()
+    assert len(installs) == 3
+    for argv in installs:
+        assert argv[:4] == ["helm", "install", RELEASE, "charts/hfleet"]
+        values: dict[str, Any] = {}
+        for flag, value in itertools.pairwise(argv):
+            if flag == "--set":
+                values = deep_merge(values, helm.parse_set_string(value))
+            elif flag == "--set-file":
+                values = deep_merge(values, helm.parse_set_file(value))
+        assert values["token"] == {"existingSecret": "hf-token"}
+        rendered = chart.render(values, name=RELEASE, namespace="hfleet")
+        for path, text in rendered.items():
+            if path.endswith("NOTES.txt"):
+                continue
+            for doc in yaml.safe_load_all(text):
+                if doc and doc["kind"] != "ServiceMonitor":
+                    kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
