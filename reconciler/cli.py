@@ -37,7 +37,7 @@ EXIT_CHANGES = 2
 EXIT_UNSAFE = 3
 
 DEFAULT_API_URL = "https://api.endpoints.huggingface.cloud/v2"
-DEFAULT_EMULATOR_STATE = ".hfleet/emulator.db"
+DEFAULT_EMULATOR_STATE = "$HFLEET_STATE_DIR/emulator.db"
 DEFAULT_SPECS = "specs"
 
 
@@ -88,7 +88,8 @@ paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=str
     default=None,
     metavar="[STATE_FILE]",
     help=f"Use the embedded emulator instead of the real API; state kept in STATE_FILE "
-    f"(default {DEFAULT_EMULATOR_STATE}) so successive runs share one emulated cloud.",
+    "(default .hfleet/emulator.db, or emulator.db in $HFLEET_STATE_DIR) so successive runs share one "
+    "emulated cloud.",
 )
 @click.option(
     "--log-format",
@@ -120,6 +121,8 @@ def cli(
     logs.register_secret(token)
     # Every log line of this run carries its id, so one CI job's lines can be told from another's.
     structlog.contextvars.bind_contextvars(run_id=uuid.uuid4().hex[:12])
+    if emulator == DEFAULT_EMULATOR_STATE:
+        emulator = str(reconcile.state_dir() / "emulator.db")
     ctx.obj = Context(api_url=api_url, token=token, emulator=emulator, log_format=fmt, verbosity=verbosity)
 
 
