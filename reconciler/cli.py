@@ -69,7 +69,19 @@ def load_fleet(paths: tuple[str, ...]) -> loader.Fleet:
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """``--emulator`` takes an optional value: ``--emulator plan`` must mean the flag, then ``plan``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        fixed = list(args)
+        for i, arg in enumerate(fixed[:-1]):
+            if arg == "--emulator" and fixed[i + 1] in self.commands:
+                fixed.insert(i + 1, DEFAULT_EMULATOR_STATE)
+                break
+        return super().parse_args(ctx, fixed)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--api-url",
     envvar="HFLEET_API_URL",
@@ -87,7 +99,7 @@ paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=str
     flag_value=DEFAULT_EMULATOR_STATE,
     default=None,
     metavar="[STATE_FILE]",
-    help=f"Use the embedded emulator instead of the real API; state kept in STATE_FILE "
+    help="Use the embedded emulator instead of the real API; state kept in STATE_FILE "
     "(default .hfleet/emulator.db, or emulator.db in $HFLEET_STATE_DIR) so successive runs share one "
     "emulated cloud.",
 )

@@ -137,3 +137,10 @@ def test_import_adopt_round_trips_to_a_plan_with_nothing_to_do(tmp_path: Path) -
     code, out, _ = hfleet(tmp_path, "plan", str(specs), "--format", "json")
     assert code == 0, out
     assert json.loads(out)["unchanged"] == ["handmade"]
+
+
+def test_emulator_flag_without_a_file_before_the_command(tmp_path: Path) -> None:
+    specs = write_fleet(tmp_path / "specs", {"a": ""})
+    result = CliRunner().invoke(cli.cli, ["--emulator", "plan", str(specs)], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert (tmp_path / "state" / "emulator.db").exists()  # kept in HFLEET_STATE_DIR
