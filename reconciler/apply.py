@@ -12,6 +12,7 @@ before it is resumed, and a running endpoint is paused before it is updated.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -145,9 +146,15 @@ def execute(
                 return
 
     phases = _group(plan.changes)
+    # Worker threads do not inherit context variables: carry the run id (and any bound context) over.
+    context = contextvars.copy_context()
+
+    def in_context(items: list[plan_mod.Change]) -> None:
+        context.copy().run(run_endpoint, items)
+
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="hfleet-apply") as pool:
         for phase in sorted(phases):
-            list(pool.map(run_endpoint, phases[phase]))
+            list(pool.map(in_context, phases[phase]))
     order = {id(c): i for i, c in enumerate(plan.changes)}
     outcomes.sort(key=lambda o: order.get(id(o.change), 0))
     return ApplyReport(tuple(outcomes), time.monotonic() - started)
