@@ -12,7 +12,6 @@ before it is resumed, and a running endpoint is paused before it is updated.
 
 from __future__ import annotations
 
-import contextvars
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -146,12 +145,7 @@ def execute(
                 return
 
     phases = _group(plan.changes)
-    # Worker threads do not inherit context variables: carry the run id (and any bound context) over.
-    context = contextvars.copy_context()
-
-    def in_context(items: list[plan_mod.Change]) -> None:
-        context.copy().run(run_endpoint, items)
-
+    in_context = logs.carry(run_endpoint)  # worker threads keep the run id in their log lines
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="hfleet-apply") as pool:
         for phase in sorted(phases):
             list(pool.map(in_context, phases[phase]))

@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from reconciler import logs
 from reconciler.api import client as api_client
 
 __all__ = [
@@ -232,7 +233,7 @@ def fetch(api: api_client.EndpointsApi, namespaces: Iterable[str]) -> dict[tuple
         listed = [one(spaces[0])]
     else:
         with ThreadPoolExecutor(max_workers=min(8, len(spaces))) as pool:
-            listed = list(pool.map(one, spaces))
+            listed = list(pool.map(logs.carry(one), spaces))
     for endpoints in listed:
         for endpoint in endpoints:
             result[(endpoint.namespace, endpoint.name)] = endpoint

@@ -7,15 +7,19 @@ Must not: print anything itself. Every event goes to stderr so stdout stays for 
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import sys
-from collections.abc import Iterable, MutableMapping
-from typing import Any, TextIO
+from collections.abc import Callable, Iterable, MutableMapping
+from typing import Any, TextIO, TypeVar
 
 import structlog
 
-__all__ = ["REDACTED", "configure", "get_logger", "redact", "register_secret"]
+__all__ = ["REDACTED", "carry", "configure", "get_logger", "redact", "register_secret"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 REDACTED = "***"
 
@@ -84,6 +88,17 @@ def configure(fmt: str = "console", verbosity: int = 0, stream: TextIO | None = 
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
+
+
+def carry(fn: Callable[[T], R]) -> Callable[[T], R]:
+    """``fn`` made to run in a copy of the caller's context, so log lines from worker threads keep
+    the run id and whatever else is bound (threads do not inherit context variables)."""
+    context = contextvars.copy_context()
+
+    def run(arg: T) -> R:
+        return context.copy().run(fn, arg)
+
+    return run
 
 
 def get_logger(name: str) -> Any:

@@ -158,7 +158,7 @@ def run(
     if not specs:
         return []
     with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(specs)))) as pool:
-        return list(pool.map(one, specs))
+        return list(pool.map(logs.carry(one), specs))
 
 
 def table(results: list[SmokeResult]) -> str:

@@ -144,3 +144,12 @@ def test_emulator_flag_without_a_file_before_the_command(tmp_path: Path) -> None
     result = CliRunner().invoke(cli.cli, ["--emulator", "plan", str(specs)], catch_exceptions=False)
     assert result.exit_code == 2, result.output
     assert (tmp_path / "state" / "emulator.db").exists()  # kept in HFLEET_STATE_DIR
+
+
+def test_every_log_line_of_a_run_carries_its_run_id(tmp_path: Path) -> None:
+    specs = write_fleet(tmp_path / "specs", {"a": "", "b": "", "c": ""})
+    code, _, err = hfleet(tmp_path, "-v", "apply", str(specs), "--yes")
+    assert code == 0
+    events = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert {e["event"] for e in events} >= {"plan.computed", "apply.change.started", "apply.change.done"}
+    assert len({e.get("run_id") for e in events}) == 1 and events[0]["run_id"]
