@@ -94,12 +94,25 @@ def test_multi_stage_on_a_pinned_slim_python() -> None:
     froms = [rest for keyword, rest in instructions() if keyword == "FROM"]
     assert len(froms) >= 2
     for image in froms:
-        assert re.match(r"^python:3\.12\.\d+-slim(-\w+)?(@sha256:[0-9a-f]{64})?\s+AS\s+\w+$", image), image
+        # Version tag and digest both: the tag says what it is, the digest makes it immutable.
+        assert re.match(r"^python:3\.12\.\d+-slim(-\w+)?@sha256:[0-9a-f]{64}\s+AS\s+\w+$", image), image
+    # Builder and runtime share one base, so the venv's interpreter path exists in both.
+    assert len({image.split()[0] for image in froms}) == 1
     assert froms[0].endswith("AS builder")
     copies = [rest for keyword, rest in runtime() if keyword == "COPY"]
     assert "--from=builder /opt/hfleet /opt/hfleet" in copies
     # The runtime stage carries no sources and no build step: only the builder's virtualenv.
     assert all(c.startswith("--from=builder") for c in copies)
+
+
+def test_runtime_venv_has_no_installer() -> None:
+    """pip leaves the venv before it is copied: nothing can be pip-installed at run time."""
+    builder_runs = " ".join(rest for keyword, rest in stages()[0] if keyword == "RUN")
+    assert "pip uninstall --yes --quiet wheel pip" in builder_runs
+    digest = re.search(r"@(sha256:[0-9a-f]{64})", DOCKERFILE.read_text())
+    assert digest is not None
+    labels = " ".join(rest for keyword, rest in runtime() if keyword == "LABEL")
+    assert f'org.opencontainers.image.base.digest="{digest.group(1)}"' in labels
 
 
 def test_runs_as_a_non_root_numeric_user() -> None:
