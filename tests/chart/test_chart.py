@@ -34,6 +34,9 @@ RELEASE = "hfleet"
 NAMESPACE = "fleet-system"
 
 Manifest = dict[str, Any]
+# git-sync's image runs as 65533:65533, the only UID in its /etc/passwd (ssh needs one).
+GIT_SYNC_UID = 65533
+GIT_SYNC_CONTAINERS = {"git-clone", "git-sync"}
 
 
 def ci_values(name: str) -> dict[str, Any]:
@@ -167,7 +170,10 @@ def test_pod_and_containers_are_locked_down(value_set: str) -> None:
     for container in all_containers(spec):
         sc = container["securityContext"]
         assert sc["runAsNonRoot"] is True, container["name"]
-        assert sc["runAsUser"] == 10001, container["name"]
+        # git-sync keeps its image's user (see test_git_sync_runs_as_its_image_user).
+        uid = GIT_SYNC_UID if container["name"] in GIT_SYNC_CONTAINERS else 10001
+        assert sc["runAsUser"] == uid, container["name"]
+        assert sc["runAsGroup"] == uid, container["name"]
         assert sc["readOnlyRootFilesystem"] is True, container["name"]
         assert sc["allowPrivilegeEscalation"] is False, container["name"]
         assert sc["capabilities"] == {"drop": ["ALL"]}, container["name"]
@@ -444,6 +450,34 @@ def test_git_ssh_auth(chart: Any) -> None:
     assert flags["--ssh-known-hosts-file"] == "/etc/git-secret/known_hosts"
     assert "--password-file" not in flags
     assert hfleet_container(pod_spec(cron))["args"][-1] == "/git/current"
+
+
+def test_git_sync_runs_as_its_image_user(chart: Any) -> None:
+    """ssh exits for a UID without a passwd entry, and git-sync's --add-user cannot write /etc/passwd
+    under a read-only root: git-sync keeps its image's 65533 and reads the Secret through fsGroup."""
+    values = deep_merge(
+        VALUE_SETS["git-controller"],
+        {"specs": {"git": {"repo": "git@github.com:acme/fleet.git", "auth": {"type": "ssh"}}}},
+    )
+    rendered = chart.render(values, name=RELEASE, namespace=NAMESPACE)
+    (deploy,) = [d for d in yaml.safe_load_all(rendered["hfleet/templates/deployment.yaml"]) if d]
+    pod = pod_spec(deploy)
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    git_sync = [c for c in all_containers(pod) if c["name"] in GIT_SYNC_CONTAINERS]
+    assert len(git_sync) == 2
+    for container in git_sync:
+        sc = container["securityContext"]
+        assert (sc["runAsUser"], sc["runAsGroup"]) == (GIT_SYNC_UID, GIT_SYNC_UID)
+        assert sc["readOnlyRootFilesystem"] is True and "--add-user" not in container["args"]
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        # A /tmp of its own, not shared with hfleet's UID.
+        assert mounts["/tmp"] == "git-tmp" and "emptyDir" in volumes["git-tmp"]
+    # The Secret is group-readable (0440) and the pod's fsGroup is a supplementary group of every
+    # container, git-sync's included.
+    assert volumes["git-secret"]["secret"]["defaultMode"] == 0o440
+    assert pod["securityContext"]["fsGroup"] == 10001
+    mounts = {m["mountPath"]: m["name"] for m in hfleet_container(pod)["volumeMounts"]}
+    assert mounts["/tmp"] == "tmp"
 
 
 # --- secrets for the specs and scheduling knobs ---------------------------------------------------

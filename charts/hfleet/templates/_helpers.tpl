@@ -127,13 +127,14 @@ app.kubernetes.io/component: {{ .Values.mode }}
     - name: HOME
       value: /tmp
   securityContext:
-    {{- toYaml $v.securityContext | nindent 4 }}
+    {{- toYaml (mergeOverwrite (deepCopy $v.securityContext) (dict "runAsUser" $git.runAsUser "runAsGroup" $git.runAsGroup)) | nindent 4 }}
   resources:
     {{- toYaml $git.resources | nindent 4 }}
   volumeMounts:
     - name: specs-git
       mountPath: /git
-    - name: tmp
+    # Its own /tmp (git config, askpass files): hfleet's /tmp is not shared with another UID.
+    - name: git-tmp
       mountPath: /tmp
     {{- if ne $git.auth.type "none" }}
     - name: git-secret
@@ -242,6 +243,9 @@ volumes:
   {{- if $git }}
   - name: specs-git
     emptyDir: {}
+  - name: git-tmp
+    emptyDir:
+      sizeLimit: {{ .Values.tmpSizeLimit }}
   {{- if ne .Values.specs.git.auth.type "none" }}
   - name: git-secret
     secret:
