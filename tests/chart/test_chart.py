@@ -30,6 +30,16 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "hfleet"
 CI_VALUES = CHART / "ci"
 KUBE_VERSION = "1.33.0"
+# Every manifest is also checked against the oldest Kubernetes the chart admits (Chart.yaml's
+# kubeVersion) and the newest kubernetes-validate ships, so a field too new or removed shows.
+KUBE_MIN_VERSION = re.fullmatch(
+    r">=(\d+\.\d+\.\d+)-0", yaml.safe_load((CHART / "Chart.yaml").read_text())["kubeVersion"]
+)
+assert KUBE_MIN_VERSION is not None, "Chart.yaml kubeVersion is expected as >=X.Y.Z-0"
+KUBE_VERSIONS = sorted(
+    {KUBE_MIN_VERSION.group(1), KUBE_VERSION, kubernetes_validate.utils.latest_version()},
+    key=lambda v: tuple(int(part) for part in v.split(".")),
+)
 RELEASE = "hfleet"
 NAMESPACE = "fleet-system"
 
@@ -137,17 +147,18 @@ def test_lint_is_clean(value_set: str) -> None:
     assert [m for m in report["messages"] if m["severity"] >= 2] == []
 
 
-def test_manifests_validate_against_kubernetes(value_set: str) -> None:
+@pytest.mark.parametrize("kube_version", KUBE_VERSIONS)
+def test_manifests_validate_against_kubernetes(value_set: str, kube_version: str) -> None:
     docs = manifests(value_set)
     assert docs
     for doc in docs:
         if doc["kind"] == "ServiceMonitor":
             continue  # a CRD: no schema in kubernetes-validate; see test_service_monitor_shape
         try:
-            kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+            kubernetes_validate.validate(doc, kube_version, strict=True)
         except kubernetes_validate.ValidationError as exc:
             where = ".".join(str(p) for p in exc.path)
-            pytest.fail(f"{doc['kind']}/{doc['metadata']['name']}: {where}: {exc.message}")
+            pytest.fail(f"{kube_version}: {doc['kind']}/{doc['metadata']['name']}: {where}: {exc.message}")
 
 
 def test_every_resource_is_labelled(value_set: str) -> None:
@@ -240,6 +251,13 @@ def test_cronjob_defaults() -> None:
     job = spec["jobTemplate"]["spec"]
     assert job["backoffLimit"] == 1
     assert job["activeDeadlineSeconds"] == 1800
+    # Exit 3 (refused as unsafe) fails the Job at once: a retry would only refuse again.
+    refuse, disruption = job["podFailurePolicy"]["rules"]
+    assert refuse == {
+        "action": "FailJob",
+        "onExitCodes": {"containerName": "hfleet", "operator": "In", "values": [3]},
+    }
+    assert disruption == {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
     pod = pod_spec(cron)
     assert pod["restartPolicy"] == "Never"
     container = hfleet_container(pod)
@@ -247,6 +265,8 @@ def test_cronjob_defaults() -> None:
     assert container["command"] == ["hfleet"]
     assert container["args"] == ["--log-format", "json", "apply", "--yes", "/specs"]
     assert "ports" not in container and "livenessProbe" not in container
+    # Nothing listens in a Job: no scrape annotations.
+    assert not any(k.startswith("prometheus.io/") for k in pod_template_annotations(cron))
 
 
 def test_cronjob_mounts_the_specs_config_map() -> None:
@@ -352,6 +372,13 @@ def test_controller_deployment() -> None:
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["specs"]["configMap"]["name"] == "fleet-specs"
     assert "checksum/specs" not in pod_template_annotations(deploy)
+    # Annotation-based Prometheus discovery finds the pod (only the pod: the Service is not
+    # annotated, so such a Prometheus does not scrape twice).
+    annotations = pod_template_annotations(deploy)
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/port"] == str(container["ports"][0]["containerPort"])
+    assert annotations["prometheus.io/path"] == "/metrics"
+    assert not any(k.startswith("prometheus.io/") for k in one(docs, "Service")["metadata"].get("annotations", {}))
     selector = deploy["spec"]["selector"]["matchLabels"]
     assert selector.items() <= deploy["spec"]["template"]["metadata"]["labels"].items()
 

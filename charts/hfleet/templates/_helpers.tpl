@@ -286,6 +286,11 @@ affinity:
 {{- if and (eq .Values.specs.source "configmap") (not .Values.specs.existingConfigMap) }}
 {{- $_ := set $annotations "checksum/specs" (include (print $.Template.BasePath "/configmap-specs.yaml") . | sha256sum) }}
 {{- end }}
+{{- if and (eq .Values.mode "controller") .Values.metrics.podAnnotations }}
+{{- $_ := set $annotations "prometheus.io/scrape" "true" }}
+{{- $_ := set $annotations "prometheus.io/port" (toString .Values.controller.port) }}
+{{- $_ := set $annotations "prometheus.io/path" "/metrics" }}
+{{- end }}
 {{- $annotations = merge $annotations .Values.podAnnotations -}}
 labels:
   {{- include "hfleet.selectorLabels" . | nindent 2 }}
