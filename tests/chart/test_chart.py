@@ -234,6 +234,43 @@ def test_notes_render(value_set: str) -> None:
     assert f"Secret {VALUE_SETS[value_set]['token']['existingSecret']}," in text
 
 
+def test_notes_commands_are_real(value_set: str) -> None:
+    """The hfleet commands NOTES.txt suggests (kubectl exec ... -- hfleet ...) parse with the real CLI,
+    and read the specs where the container has them."""
+    from tests.test_examples import parse
+
+    commands = [
+        shlex.split(line.split(" -- ", 1)[1])[1:]
+        for line in notes(value_set).splitlines()
+        if " -- hfleet " in line
+    ]
+    if VALUE_SETS[value_set].get("mode") == "controller":
+        assert len(commands) == 2
+    args = hfleet_container(pod_spec(workload(manifests(value_set))))["args"]
+    for command in commands:
+        _, ctx = parse(command)
+        assert list(ctx.params["paths"]) == [args[-1]]
+
+
+def test_hfleet_reads_a_mounted_config_map(tmp_path: Path) -> None:
+    """A ConfigMap volume is the kubelet's atomic-writer layout: the data lives in a hidden
+    timestamped directory, reached through `..data` and one symlink per key. hfleet walks the mount
+    recursively, so it meets every file twice; it must load each once."""
+    from reconciler.spec import loader
+
+    data = tmp_path / "..2026_01_01_00_00_00.000000001"
+    data.mkdir()
+    files = sorted((ROOT / "specs").glob("*.yaml"))
+    for spec in files:
+        (data / spec.name).write_text(spec.read_text())
+    (tmp_path / "..data").symlink_to(data.name)
+    for spec in files:
+        (tmp_path / spec.name).symlink_to(f"..data/{spec.name}")
+    fleet = loader.load([str(tmp_path)])
+    assert sorted(Path(f).name for f in fleet.files) == [f.name for f in files]
+    assert len(fleet.endpoints) == len(loader.load([str(ROOT / "specs")]).endpoints)
+
+
 # --- the default: a CronJob ----------------------------------------------------------------------
 
 
@@ -257,7 +294,10 @@ def test_cronjob_defaults() -> None:
         "action": "FailJob",
         "onExitCodes": {"containerName": "hfleet", "operator": "In", "values": [3]},
     }
-    assert disruption == {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
+    assert disruption == {
+        "action": "Ignore",
+        "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}],
+    }
     pod = pod_spec(cron)
     assert pod["restartPolicy"] == "Never"
     container = hfleet_container(pod)
@@ -378,7 +418,9 @@ def test_controller_deployment() -> None:
     assert annotations["prometheus.io/scrape"] == "true"
     assert annotations["prometheus.io/port"] == str(container["ports"][0]["containerPort"])
     assert annotations["prometheus.io/path"] == "/metrics"
-    assert not any(k.startswith("prometheus.io/") for k in one(docs, "Service")["metadata"].get("annotations", {}))
+    assert not any(
+        k.startswith("prometheus.io/") for k in one(docs, "Service")["metadata"].get("annotations", {})
+    )
     selector = deploy["spec"]["selector"]["matchLabels"]
     assert selector.items() <= deploy["spec"]["template"]["metadata"]["labels"].items()
 
