@@ -432,6 +432,8 @@ def test_service_targets_the_controller() -> None:
         {"name": "metrics", "port": 8080, "targetPort": "metrics", "protocol": "TCP"}
     ]
     assert service["spec"]["selector"].items() <= deploy["spec"]["template"]["metadata"]["labels"].items()
+    # /readyz fails after a failed pass; the metrics of that pass must still be scraped.
+    assert service["spec"]["publishNotReadyAddresses"] is True
 
 
 def test_service_monitor_shape() -> None:
