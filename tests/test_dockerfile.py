@@ -172,3 +172,67 @@ def test_copied_sources_exist_and_dockerignore_keeps_them() -> None:
             for source in sources:
                 assert (ROOT / source).exists(), source
                 assert source not in ignored and source.rstrip("/") not in ignored
+
+
+# --- the read-only root filesystem contract ---------------------------------------------------------
+
+# Logs every filesystem write of the process it is loaded into (via sitecustomize on PYTHONPATH).
+_WRITE_AUDIT = """
+import os, sys
+_log = open(os.environ["HFLEET_WRITE_LOG"], "a")
+_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND
+def _hook(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes)):
+        mode, flags = args[1], args[2]
+        if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            isinstance(flags, int) and flags & _FLAGS
+        ):
+            _log.write(f"{os.fsdecode(args[0])}\\n")
+    elif event in ("os.mkdir", "os.rename", "os.replace", "os.remove", "os.symlink", "sqlite3.connect"):
+        _log.write(f"{os.fsdecode(args[0])}\\n")
+    _log.flush()
+sys.addaudithook(_hook)
+"""
+
+
+def test_hfleet_writes_only_to_the_state_dir_and_tmp(tmp_path: Path) -> None:
+    """What the image's read-only root relies on: an apply (with --wait, --smoke and the emulator's
+    database) and a saved plan write only under $HFLEET_STATE_DIR, $HOME and $TMPDIR, which the
+    image points at /var/lib/hfleet and /tmp and the chart backs with emptyDirs. The working
+    directory and the specs stay untouched."""
+    hook, state, home, tmp, work = (tmp_path / d for d in ("hook", "state", "home", "tmp", "work"))
+    for directory in (hook, state, home, tmp, work):
+        directory.mkdir()
+    (hook / "sitecustomize.py").write_text(_WRITE_AUDIT)
+    writes = tmp_path / "writes.log"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": f"{hook}:{ROOT}",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HFLEET_WRITE_LOG": str(writes),
+        "HFLEET_STATE_DIR": str(state),
+        "HOME": str(home),
+        "TMPDIR": str(tmp),
+        # The example fleet's from_env references; the emulator accepts any value.
+        "CHAT_LLM_HF_TOKEN": "not-a-secret",
+        "RERANKER_REGISTRY_PASSWORD": "not-a-secret",
+    }
+    hfleet = [sys.executable, "-m", "reconciler", "--log-format", "json", "--token", "hf_emulator"]
+    hfleet += ["--emulator", str(state / "emulator.db")]
+    specs = str(ROOT / "specs")
+    for args in (
+        ["apply", "--yes", "--wait", "--smoke", specs],
+        ["plan", specs, "--out", str(state / "plan.json")],
+    ):
+        done = subprocess.run(
+            [*hfleet, *args], cwd=work, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        # plan may exit 2 if a schedule boundary passed since the apply; this test is about writes.
+        expected = (0, 2) if args[0] == "plan" else (0,)
+        assert done.returncode in expected, done.stderr[-2000:]
+    written = {Path(line) for line in writes.read_text().splitlines()}
+    assert written, "the audit hook saw nothing; is sitecustomize loaded?"
+    allowed = (state, home, tmp, Path("/dev"))
+    outside = sorted(str(p) for p in written if not any(p.is_relative_to(root) for root in allowed))
+    assert outside == [], "writes outside the writable mounts"
+    assert not any(work.iterdir())
