@@ -605,6 +605,12 @@ BAD_VALUES: dict[str, dict[str, Any]] = {
     "writable root": deep_merge(BASE, {"securityContext": {"readOnlyRootFilesystem": False}}),
     "privilege escalation": deep_merge(BASE, {"securityContext": {"allowPrivilegeEscalation": True}}),
     "root pod": deep_merge(BASE, {"podSecurityContext": {"runAsNonRoot": False}}),
+    "root group": deep_merge(BASE, {"securityContext": {"runAsGroup": 0}}),
+    "capability added": deep_merge(BASE, {"securityContext": {"capabilities": {"add": ["NET_ADMIN"]}}}),
+    "capabilities kept": deep_merge(BASE, {"securityContext": {"capabilities": {"drop": ["NET_RAW"]}}}),
+    "unconfined seccomp": deep_merge(
+        BASE, {"podSecurityContext": {"seccompProfile": {"type": "Unconfined"}}}
+    ),
     "relative secret file mount": deep_merge(
         BASE, {"secretFiles": [{"secretName": "s", "mountPath": "etc/secrets"}]}
     ),
@@ -638,6 +644,10 @@ BAD_VALUE_LOCATIONS: dict[str, str] = {
     "writable root": "'/securityContext/readOnlyRootFilesystem'",
     "privilege escalation": "'/securityContext/allowPrivilegeEscalation'",
     "root pod": "'/podSecurityContext/runAsNonRoot'",
+    "root group": "'/securityContext/runAsGroup'",
+    "capability added": "'/securityContext/capabilities/add'",
+    "capabilities kept": "'/securityContext/capabilities/drop'",
+    "unconfined seccomp": "'/podSecurityContext/seccompProfile/type'",
     "relative secret file mount": "'/secretFiles/0/mountPath'",
     "secret file over the state dir": "'/secretFiles/0/mountPath'",
     "envFrom with a literal": "'/extraEnvFrom/0'",
