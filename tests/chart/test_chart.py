@@ -700,7 +700,7 @@ def test_docs_helm_commands_render(chart: Any, monkeypatch: pytest.MonkeyPatch) 
     passes the schema, renders, and validates."""
     monkeypatch.chdir(ROOT)  # the --set-file paths are relative to the repository
     installs = doc_helm_installs()
-    assert len(installs) == 3
+    assert len(installs) == 4
     for argv in installs:
         assert argv[:4] == ["helm", "install", RELEASE, "charts/hfleet"]
         values: dict[str, Any] = {}
