@@ -94,12 +94,25 @@ def test_multi_stage_on_a_pinned_slim_python() -> None:
     froms = [rest for keyword, rest in instructions() if keyword == "FROM"]
     assert len(froms) >= 2
     for image in froms:
-        assert re.match(r"^python:3\.12\.\d+-slim(-\w+)?(@sha256:[0-9a-f]{64})?\s+AS\s+\w+$", image), image
+        # Version tag and digest both: the tag says what it is, the digest makes it immutable.
+        assert re.match(r"^python:3\.12\.\d+-slim(-\w+)?@sha256:[0-9a-f]{64}\s+AS\s+\w+$", image), image
+    # Builder and runtime share one base, so the venv's interpreter path exists in both.
+    assert len({image.split()[0] for image in froms}) == 1
     assert froms[0].endswith("AS builder")
     copies = [rest for keyword, rest in runtime() if keyword == "COPY"]
     assert "--from=builder /opt/hfleet /opt/hfleet" in copies
     # The runtime stage carries no sources and no build step: only the builder's virtualenv.
     assert all(c.startswith("--from=builder") for c in copies)
+
+
+def test_runtime_venv_has_no_installer() -> None:
+    """pip leaves the venv before it is copied: nothing can be pip-installed at run time."""
+    builder_runs = " ".join(rest for keyword, rest in stages()[0] if keyword == "RUN")
+    assert "pip uninstall --yes --quiet wheel pip" in builder_runs
+    digest = re.search(r"@(sha256:[0-9a-f]{64})", DOCKERFILE.read_text())
+    assert digest is not None
+    labels = " ".join(rest for keyword, rest in runtime() if keyword == "LABEL")
+    assert f'org.opencontainers.image.base.digest="{digest.group(1)}"' in labels
 
 
 def test_runs_as_a_non_root_numeric_user() -> None:
@@ -159,3 +172,67 @@ def test_copied_sources_exist_and_dockerignore_keeps_them() -> None:
             for source in sources:
                 assert (ROOT / source).exists(), source
                 assert source not in ignored and source.rstrip("/") not in ignored
+
+
+# --- the read-only root filesystem contract ---------------------------------------------------------
+
+# Logs every filesystem write of the process it is loaded into (via sitecustomize on PYTHONPATH).
+_WRITE_AUDIT = """
+import os, sys
+_log = open(os.environ["HFLEET_WRITE_LOG"], "a")
+_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND
+def _hook(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes)):
+        mode, flags = args[1], args[2]
+        if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            isinstance(flags, int) and flags & _FLAGS
+        ):
+            _log.write(f"{os.fsdecode(args[0])}\\n")
+    elif event in ("os.mkdir", "os.rename", "os.replace", "os.remove", "os.symlink", "sqlite3.connect"):
+        _log.write(f"{os.fsdecode(args[0])}\\n")
+    _log.flush()
+sys.addaudithook(_hook)
+"""
+
+
+def test_hfleet_writes_only_to_the_state_dir_and_tmp(tmp_path: Path) -> None:
+    """What the image's read-only root relies on: an apply (with --wait, --smoke and the emulator's
+    database) and a saved plan write only under $HFLEET_STATE_DIR, $HOME and $TMPDIR, which the
+    image points at /var/lib/hfleet and /tmp and the chart backs with emptyDirs. The working
+    directory and the specs stay untouched."""
+    hook, state, home, tmp, work = (tmp_path / d for d in ("hook", "state", "home", "tmp", "work"))
+    for directory in (hook, state, home, tmp, work):
+        directory.mkdir()
+    (hook / "sitecustomize.py").write_text(_WRITE_AUDIT)
+    writes = tmp_path / "writes.log"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": f"{hook}:{ROOT}",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HFLEET_WRITE_LOG": str(writes),
+        "HFLEET_STATE_DIR": str(state),
+        "HOME": str(home),
+        "TMPDIR": str(tmp),
+        # The example fleet's from_env references; the emulator accepts any value.
+        "CHAT_LLM_HF_TOKEN": "not-a-secret",
+        "RERANKER_REGISTRY_PASSWORD": "not-a-secret",
+    }
+    hfleet = [sys.executable, "-m", "reconciler", "--log-format", "json", "--token", "hf_emulator"]
+    hfleet += ["--emulator", str(state / "emulator.db")]
+    specs = str(ROOT / "specs")
+    for args in (
+        ["apply", "--yes", "--wait", "--smoke", specs],
+        ["plan", specs, "--out", str(state / "plan.json")],
+    ):
+        done = subprocess.run(
+            [*hfleet, *args], cwd=work, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        # plan may exit 2 if a schedule boundary passed since the apply; this test is about writes.
+        expected = (0, 2) if args[0] == "plan" else (0,)
+        assert done.returncode in expected, done.stderr[-2000:]
+    written = {Path(line) for line in writes.read_text().splitlines()}
+    assert written, "the audit hook saw nothing; is sitecustomize loaded?"
+    allowed = (state, home, tmp, Path("/dev"))
+    outside = sorted(str(p) for p in written if not any(p.is_relative_to(root) for root in allowed))
+    assert outside == [], "writes outside the writable mounts"
+    assert not any(work.iterdir())

@@ -30,10 +30,23 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "hfleet"
 CI_VALUES = CHART / "ci"
 KUBE_VERSION = "1.33.0"
+# Every manifest is also checked against the oldest Kubernetes the chart admits (Chart.yaml's
+# kubeVersion) and the newest kubernetes-validate ships, so a field too new or removed shows.
+KUBE_MIN_VERSION = re.fullmatch(
+    r">=(\d+\.\d+\.\d+)-0", yaml.safe_load((CHART / "Chart.yaml").read_text())["kubeVersion"]
+)
+assert KUBE_MIN_VERSION is not None, "Chart.yaml kubeVersion is expected as >=X.Y.Z-0"
+KUBE_VERSIONS = sorted(
+    {KUBE_MIN_VERSION.group(1), KUBE_VERSION, kubernetes_validate.utils.latest_version()},
+    key=lambda v: tuple(int(part) for part in v.split(".")),
+)
 RELEASE = "hfleet"
 NAMESPACE = "fleet-system"
 
 Manifest = dict[str, Any]
+# git-sync's image runs as 65533:65533, the only UID in its /etc/passwd (ssh needs one).
+GIT_SYNC_UID = 65533
+GIT_SYNC_CONTAINERS = {"git-clone", "git-sync"}
 
 
 def ci_values(name: str) -> dict[str, Any]:
@@ -134,17 +147,18 @@ def test_lint_is_clean(value_set: str) -> None:
     assert [m for m in report["messages"] if m["severity"] >= 2] == []
 
 
-def test_manifests_validate_against_kubernetes(value_set: str) -> None:
+@pytest.mark.parametrize("kube_version", KUBE_VERSIONS)
+def test_manifests_validate_against_kubernetes(value_set: str, kube_version: str) -> None:
     docs = manifests(value_set)
     assert docs
     for doc in docs:
         if doc["kind"] == "ServiceMonitor":
             continue  # a CRD: no schema in kubernetes-validate; see test_service_monitor_shape
         try:
-            kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+            kubernetes_validate.validate(doc, kube_version, strict=True)
         except kubernetes_validate.ValidationError as exc:
             where = ".".join(str(p) for p in exc.path)
-            pytest.fail(f"{doc['kind']}/{doc['metadata']['name']}: {where}: {exc.message}")
+            pytest.fail(f"{kube_version}: {doc['kind']}/{doc['metadata']['name']}: {where}: {exc.message}")
 
 
 def test_every_resource_is_labelled(value_set: str) -> None:
@@ -167,7 +181,10 @@ def test_pod_and_containers_are_locked_down(value_set: str) -> None:
     for container in all_containers(spec):
         sc = container["securityContext"]
         assert sc["runAsNonRoot"] is True, container["name"]
-        assert sc["runAsUser"] == 10001, container["name"]
+        # git-sync keeps its image's user (see test_git_sync_runs_as_its_image_user).
+        uid = GIT_SYNC_UID if container["name"] in GIT_SYNC_CONTAINERS else 10001
+        assert sc["runAsUser"] == uid, container["name"]
+        assert sc["runAsGroup"] == uid, container["name"]
         assert sc["readOnlyRootFilesystem"] is True, container["name"]
         assert sc["allowPrivilegeEscalation"] is False, container["name"]
         assert sc["capabilities"] == {"drop": ["ALL"]}, container["name"]
@@ -217,6 +234,43 @@ def test_notes_render(value_set: str) -> None:
     assert f"Secret {VALUE_SETS[value_set]['token']['existingSecret']}," in text
 
 
+def test_notes_commands_are_real(value_set: str) -> None:
+    """The hfleet commands NOTES.txt suggests (kubectl exec ... -- hfleet ...) parse with the real CLI,
+    and read the specs where the container has them."""
+    from tests.test_examples import parse
+
+    commands = [
+        shlex.split(line.split(" -- ", 1)[1])[1:]
+        for line in notes(value_set).splitlines()
+        if " -- hfleet " in line
+    ]
+    if VALUE_SETS[value_set].get("mode") == "controller":
+        assert len(commands) == 2
+    args = hfleet_container(pod_spec(workload(manifests(value_set))))["args"]
+    for command in commands:
+        _, ctx = parse(command)
+        assert list(ctx.params["paths"]) == [args[-1]]
+
+
+def test_hfleet_reads_a_mounted_config_map(tmp_path: Path) -> None:
+    """A ConfigMap volume is the kubelet's atomic-writer layout: the data lives in a hidden
+    timestamped directory, reached through `..data` and one symlink per key. hfleet walks the mount
+    recursively, so it meets every file twice; it must load each once."""
+    from reconciler.spec import loader
+
+    data = tmp_path / "..2026_01_01_00_00_00.000000001"
+    data.mkdir()
+    files = sorted((ROOT / "specs").glob("*.yaml"))
+    for spec in files:
+        (data / spec.name).write_text(spec.read_text())
+    (tmp_path / "..data").symlink_to(data.name)
+    for spec in files:
+        (tmp_path / spec.name).symlink_to(f"..data/{spec.name}")
+    fleet = loader.load([str(tmp_path)])
+    assert sorted(Path(f).name for f in fleet.files) == [f.name for f in files]
+    assert len(fleet.endpoints) == len(loader.load([str(ROOT / "specs")]).endpoints)
+
+
 # --- the default: a CronJob ----------------------------------------------------------------------
 
 
@@ -234,6 +288,16 @@ def test_cronjob_defaults() -> None:
     job = spec["jobTemplate"]["spec"]
     assert job["backoffLimit"] == 1
     assert job["activeDeadlineSeconds"] == 1800
+    # Exit 3 (refused as unsafe) fails the Job at once: a retry would only refuse again.
+    refuse, disruption = job["podFailurePolicy"]["rules"]
+    assert refuse == {
+        "action": "FailJob",
+        "onExitCodes": {"containerName": "hfleet", "operator": "In", "values": [3]},
+    }
+    assert disruption == {
+        "action": "Ignore",
+        "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}],
+    }
     pod = pod_spec(cron)
     assert pod["restartPolicy"] == "Never"
     container = hfleet_container(pod)
@@ -241,6 +305,8 @@ def test_cronjob_defaults() -> None:
     assert container["command"] == ["hfleet"]
     assert container["args"] == ["--log-format", "json", "apply", "--yes", "/specs"]
     assert "ports" not in container and "livenessProbe" not in container
+    # Nothing listens in a Job: no scrape annotations.
+    assert not any(k.startswith("prometheus.io/") for k in pod_template_annotations(cron))
 
 
 def test_cronjob_mounts_the_specs_config_map() -> None:
@@ -346,6 +412,15 @@ def test_controller_deployment() -> None:
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["specs"]["configMap"]["name"] == "fleet-specs"
     assert "checksum/specs" not in pod_template_annotations(deploy)
+    # Annotation-based Prometheus discovery finds the pod (only the pod: the Service is not
+    # annotated, so such a Prometheus does not scrape twice).
+    annotations = pod_template_annotations(deploy)
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/port"] == str(container["ports"][0]["containerPort"])
+    assert annotations["prometheus.io/path"] == "/metrics"
+    assert not any(
+        k.startswith("prometheus.io/") for k in one(docs, "Service")["metadata"].get("annotations", {})
+    )
     selector = deploy["spec"]["selector"]["matchLabels"]
     assert selector.items() <= deploy["spec"]["template"]["metadata"]["labels"].items()
 
@@ -357,6 +432,8 @@ def test_service_targets_the_controller() -> None:
         {"name": "metrics", "port": 8080, "targetPort": "metrics", "protocol": "TCP"}
     ]
     assert service["spec"]["selector"].items() <= deploy["spec"]["template"]["metadata"]["labels"].items()
+    # /readyz fails after a failed pass; the metrics of that pass must still be scraped.
+    assert service["spec"]["publishNotReadyAddresses"] is True
 
 
 def test_service_monitor_shape() -> None:
@@ -446,6 +523,34 @@ def test_git_ssh_auth(chart: Any) -> None:
     assert hfleet_container(pod_spec(cron))["args"][-1] == "/git/current"
 
 
+def test_git_sync_runs_as_its_image_user(chart: Any) -> None:
+    """ssh exits for a UID without a passwd entry, and git-sync's --add-user cannot write /etc/passwd
+    under a read-only root: git-sync keeps its image's 65533 and reads the Secret through fsGroup."""
+    values = deep_merge(
+        VALUE_SETS["git-controller"],
+        {"specs": {"git": {"repo": "git@github.com:acme/fleet.git", "auth": {"type": "ssh"}}}},
+    )
+    rendered = chart.render(values, name=RELEASE, namespace=NAMESPACE)
+    (deploy,) = [d for d in yaml.safe_load_all(rendered["hfleet/templates/deployment.yaml"]) if d]
+    pod = pod_spec(deploy)
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    git_sync = [c for c in all_containers(pod) if c["name"] in GIT_SYNC_CONTAINERS]
+    assert len(git_sync) == 2
+    for container in git_sync:
+        sc = container["securityContext"]
+        assert (sc["runAsUser"], sc["runAsGroup"]) == (GIT_SYNC_UID, GIT_SYNC_UID)
+        assert sc["readOnlyRootFilesystem"] is True and "--add-user" not in container["args"]
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        # A /tmp of its own, not shared with hfleet's UID.
+        assert mounts["/tmp"] == "git-tmp" and "emptyDir" in volumes["git-tmp"]
+    # The Secret is group-readable (0440) and the pod's fsGroup is a supplementary group of every
+    # container, git-sync's included.
+    assert volumes["git-secret"]["secret"]["defaultMode"] == 0o440
+    assert pod["securityContext"]["fsGroup"] == 10001
+    mounts = {m["mountPath"]: m["name"] for m in hfleet_container(pod)["volumeMounts"]}
+    assert mounts["/tmp"] == "tmp"
+
+
 # --- secrets for the specs and scheduling knobs ---------------------------------------------------
 
 
@@ -500,6 +605,12 @@ BAD_VALUES: dict[str, dict[str, Any]] = {
     "writable root": deep_merge(BASE, {"securityContext": {"readOnlyRootFilesystem": False}}),
     "privilege escalation": deep_merge(BASE, {"securityContext": {"allowPrivilegeEscalation": True}}),
     "root pod": deep_merge(BASE, {"podSecurityContext": {"runAsNonRoot": False}}),
+    "root group": deep_merge(BASE, {"securityContext": {"runAsGroup": 0}}),
+    "capability added": deep_merge(BASE, {"securityContext": {"capabilities": {"add": ["NET_ADMIN"]}}}),
+    "capabilities kept": deep_merge(BASE, {"securityContext": {"capabilities": {"drop": ["NET_RAW"]}}}),
+    "unconfined seccomp": deep_merge(
+        BASE, {"podSecurityContext": {"seccompProfile": {"type": "Unconfined"}}}
+    ),
     "relative secret file mount": deep_merge(
         BASE, {"secretFiles": [{"secretName": "s", "mountPath": "etc/secrets"}]}
     ),
@@ -533,6 +644,10 @@ BAD_VALUE_LOCATIONS: dict[str, str] = {
     "writable root": "'/securityContext/readOnlyRootFilesystem'",
     "privilege escalation": "'/securityContext/allowPrivilegeEscalation'",
     "root pod": "'/podSecurityContext/runAsNonRoot'",
+    "root group": "'/securityContext/runAsGroup'",
+    "capability added": "'/securityContext/capabilities/add'",
+    "capabilities kept": "'/securityContext/capabilities/drop'",
+    "unconfined seccomp": "'/podSecurityContext/seccompProfile/type'",
     "relative secret file mount": "'/secretFiles/0/mountPath'",
     "secret file over the state dir": "'/secretFiles/0/mountPath'",
     "envFrom with a literal": "'/extraEnvFrom/0'",
@@ -585,7 +700,7 @@ def test_docs_helm_commands_render(chart: Any, monkeypatch: pytest.MonkeyPatch) 
     passes the schema, renders, and validates."""
     monkeypatch.chdir(ROOT)  # the --set-file paths are relative to the repository
     installs = doc_helm_installs()
-    assert len(installs) == 3
+    assert len(installs) == 4
     for argv in installs:
         assert argv[:4] == ["helm", "install", RELEASE, "charts/hfleet"]
         values: dict[str, Any] = {}

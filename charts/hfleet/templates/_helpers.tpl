@@ -127,13 +127,14 @@ app.kubernetes.io/component: {{ .Values.mode }}
     - name: HOME
       value: /tmp
   securityContext:
-    {{- toYaml $v.securityContext | nindent 4 }}
+    {{- toYaml (mergeOverwrite (deepCopy $v.securityContext) (dict "runAsUser" $git.runAsUser "runAsGroup" $git.runAsGroup)) | nindent 4 }}
   resources:
     {{- toYaml $git.resources | nindent 4 }}
   volumeMounts:
     - name: specs-git
       mountPath: /git
-    - name: tmp
+    # Its own /tmp (git config, askpass files): hfleet's /tmp is not shared with another UID.
+    - name: git-tmp
       mountPath: /tmp
     {{- if ne $git.auth.type "none" }}
     - name: git-secret
@@ -242,6 +243,9 @@ volumes:
   {{- if $git }}
   - name: specs-git
     emptyDir: {}
+  - name: git-tmp
+    emptyDir:
+      sizeLimit: {{ .Values.tmpSizeLimit }}
   {{- if ne .Values.specs.git.auth.type "none" }}
   - name: git-secret
     secret:
@@ -281,6 +285,11 @@ affinity:
 {{- $annotations := dict }}
 {{- if and (eq .Values.specs.source "configmap") (not .Values.specs.existingConfigMap) }}
 {{- $_ := set $annotations "checksum/specs" (include (print $.Template.BasePath "/configmap-specs.yaml") . | sha256sum) }}
+{{- end }}
+{{- if and (eq .Values.mode "controller") .Values.metrics.podAnnotations }}
+{{- $_ := set $annotations "prometheus.io/scrape" "true" }}
+{{- $_ := set $annotations "prometheus.io/port" (toString .Values.controller.port) }}
+{{- $_ := set $annotations "prometheus.io/path" "/metrics" }}
 {{- end }}
 {{- $annotations = merge $annotations .Values.podAnnotations -}}
 labels:
