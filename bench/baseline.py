@@ -28,9 +28,13 @@ TAG = "baseline:bench"
 
 def _client(url: str, counter: Any) -> Any:
     from huggingface_hub import HfApi, constants
-    from huggingface_hub.utils import _http
+    from huggingface_hub.utils import _detect_agent, _http
 
     constants.INFERENCE_ENDPOINTS_ENDPOINT = url + "/v2"  # read at call time
+    constants.ENDPOINT = url  # loopback only: nothing may reach huggingface.co
+    # The User-Agent header asks the Hub for its registry of AI agent harnesses on the first call
+    # (best-effort, up to 3 s): not part of the endpoint calls measured, so it is pre-empted.
+    _detect_agent._registry = _detect_agent._EMPTY_REGISTRY
 
     def factory() -> Any:
         client = _http.default_client_factory()
