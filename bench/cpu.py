@@ -149,6 +149,7 @@ def measure(n: int, profile: str | None = None) -> dict[str, Any]:
             profiler.runcall(_pass, spec_dir, pages)
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out)
+            stats.strip_dirs()
             stats.sort_stats("tottime").print_stats(25)
             stats.sort_stats("cumulative").print_stats(30)
             Path(profile).write_text(out.getvalue())
