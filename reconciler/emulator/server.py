@@ -36,6 +36,10 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # A response is two writes (status + headers, then the body). With Nagle's algorithm the body
+    # waits for the client's ACK of the headers, which Linux delays by up to 40 ms: every call took
+    # latency + ~44 ms on loopback (bench/results.md). TCP_NODELAY sends both at once.
+    disable_nagle_algorithm = True
     emulator: app_mod.Emulator
 
     def _serve(self) -> None:
