@@ -414,20 +414,22 @@ class Emulator:
     # --- rendering ------------------------------------------------------------------------------
 
     def _render(self, record: dict[str, Any], base: str) -> dict[str, Any]:
-        spec = json.loads(json.dumps(record["spec"]))
+        # Shallow copies of the parts that differ from the stored spec: the result is serialized at
+        # once and never mutated, so sharing the rest with the record is safe and keeps listing cheap.
+        spec = record["spec"]
         state = self._state(record)
         running = state == "running"
-        compute = spec["compute"]
+        compute = {**spec["compute"]}
         scaling = compute["scaling"]
         url = None
-        if state not in ("pending", "paused", "failed") or (state == "failed" and record.get("was_running")):
+        if state not in ("pending", "paused", "failed"):
             url = f"{base}/e/{record['id']}"
-        if state == "failed":
-            url = None
-        image = spec["model"]["image"]
+        model = {**spec["model"], "secrets": {}}  # never echoed: the API keeps secrets encrypted at rest
+        image = model["image"]
         variant, body = next(iter(image.items()))
         if variant == "custom" and isinstance(body, dict) and "credentials" in body:
-            body["credentials"] = {"username": "", "password": None}  # the API redacts registry credentials
+            # The API redacts registry credentials.
+            model["image"] = {"custom": {**body, "credentials": {"username": "", "password": None}}}
         health = (body or {}).get("healthRoute") if isinstance(body, dict) else None
         target = (
             0
@@ -435,7 +437,6 @@ class Emulator:
             else max(1, int(scaling.get("minReplica") or 0))
         )
         ready = target if running else 0
-        spec["model"]["secrets"] = {}  # never echoed: the API keeps secrets encrypted at rest
         compute["id"] = (
             f"{spec['provider']['vendor']}-{spec['provider']['region']}-"
             f"{compute['instanceType']}-{compute['instanceSize']}"
@@ -459,7 +460,7 @@ class Emulator:
             "type": spec["type"],
             "provider": spec["provider"],
             "compute": compute,
-            "model": spec["model"],
+            "model": model,
             "status": status,
             "healthRoute": health or "/health",
             "tags": spec.get("tags") or [],

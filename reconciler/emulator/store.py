@@ -121,8 +121,9 @@ class Store:
         """Records of ``namespace`` in name order, strictly after ``after``."""
         with self.lock:
             if self._db is None:
+                # Read-only callers (listing): shallow copies; writers go through get(), which copies deeply.
                 names = [n for n in self.names(namespace) if after is None or n > after][:limit]
-                return [json.loads(json.dumps(self._memory[(namespace, n)])) for n in names]
+                return [dict(self._memory[(namespace, n)]) for n in names]
             rows = self._db.execute(
                 "SELECT data FROM endpoints WHERE namespace = ? AND name > ? ORDER BY name LIMIT ?",
                 (namespace, after or "", limit),
@@ -133,7 +134,7 @@ class Store:
         with self.lock:
             if self._db is None:
                 keys = sorted(k for k in self._memory if namespace is None or k[0] == namespace)
-                return [json.loads(json.dumps(self._memory[k])) for k in keys]
+                return [dict(self._memory[k]) for k in keys]
             if namespace is None:
                 rows = self._db.execute("SELECT data FROM endpoints ORDER BY namespace, name")
             else:
