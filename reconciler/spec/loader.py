@@ -316,6 +316,16 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     return tuple(out)
 
 
+# huggingface_hub argument names that the spec language spells differently.
+_HINTS = {
+    "custom_image": "write the container as image: {custom: {url: ...}} (or tgi, tei, vllm, ...)",
+    "container_registry_username": "use image: {custom: {credentials: {username: ..., password: {from_env: ...}}}}",
+    "container_registry_password": "use image: {custom: {credentials: {username: ..., password: {from_env: ...}}}}",
+    "health_route": "health_route belongs to the image variant: image: {tgi: {url: ..., health_route: /health}}",
+    "engine": "pick the engine as the image variant: image: {vllm: {url: ...}}",
+}
+
+
 def _looks_like_tag(part: str) -> bool:
     return (
         part[:1].isupper() or "[" in part or part in ("str", "int", "float", "bool", "list", "dict", "none")
@@ -326,6 +336,8 @@ def _message(error: Any, model: type[pydantic.BaseModel], path: tuple[str | int,
     kind = error["type"]
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else "?"
+        if key in _HINTS:
+            return f"unknown key {key!r}; {_HINTS[key]}"
         choices = _fields_at(model, path[:-1])
         return models.did_you_mean(f"unknown key {key!r}", key, choices)
     if kind == "missing":

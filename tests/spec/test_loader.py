@@ -320,3 +320,14 @@ def test_image_to_wire_and_credentials() -> None:
     assert models.ImageSpec.model_validate({"vllm": {"url": "v", "tensor_parallel_size": 2}}).to_wire() == {
         "vLLM": {"url": "v", "tensorParallelSize": 2}
     }
+
+
+def test_huggingface_hub_names_get_a_hint(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        {
+            "fleet.yaml": FLEET,
+            "e.yaml": "kind: Endpoint\nname: a\nrepository: x\ncustom_image: {url: ghcr.io/x}\n",
+        },
+    )
+    assert "image: {custom: {url: ...}}" in found[0].message and found[0].line == 4
