@@ -317,11 +317,12 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
 
 
 # huggingface_hub argument names that the spec language spells differently.
+_CREDENTIALS = "use image: {custom: {credentials: {username: ..., password: {from_env: ...}}}}"
 _HINTS = {
     "custom_image": "write the container as image: {custom: {url: ...}} (or tgi, tei, vllm, ...)",
-    "container_registry_username": "use image: {custom: {credentials: {username: ..., password: {from_env: ...}}}}",
-    "container_registry_password": "use image: {custom: {credentials: {username: ..., password: {from_env: ...}}}}",
-    "health_route": "health_route belongs to the image variant: image: {tgi: {url: ..., health_route: /health}}",
+    "container_registry_username": _CREDENTIALS,
+    "container_registry_password": _CREDENTIALS,
+    "health_route": "it belongs to the image variant: image: {tgi: {url: ..., health_route: /health}}",
     "engine": "pick the engine as the image variant: image: {vllm: {url: ...}}",
 }
 
