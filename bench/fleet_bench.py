@@ -460,7 +460,8 @@ def analysis(result: dict[str, Any]) -> list[str]:
         f"a page); a bare httpx client walking the same pages takes {r['raw_list']:.2f} s "
         f"({r['raw_list'] / pages_ * 1000:.0f} ms a page) against {latency * 1000:g} ms of latency: the "
         f"emulator spends ~{r['server_cpu'] / pages_ * 1000:.0f} ms of CPU rendering each page of 100 "
-        "(JSON round-trip copies in `Store.page` and `_render`), which the bound does not count and hfleet "
+        "(its state check and serialization, in Python, on cores shared with the client), which the bound "
+        "does not count and hfleet "
         "cannot overlap (the next cursor is in the page). hfleet's own share is the difference "
         f"({own:.0f} ms: client set-up, TLS context, parsing).",
         f"Small fleets miss the ratio on fixed costs, not per-endpoint ones: at {small['n']} endpoints the "
