@@ -11,9 +11,9 @@ from tests.inference import fakeplane
 
 @pytest.fixture(scope="session")
 def plane() -> Iterator[fakeplane.LoopbackPlane]:
-    # SWAP POINT: the one line to change once the control-plane branch lands, e.g.
-    #   with emulator_plane.EmulatorPlane() as p:   (an adapter over reconciler.emulator.Emulator().serve())
-    # See tests/inference/fakeplane.py for the four members the adapter must offer.
+    # A scriptable stand-in in front of the real data-plane handlers: it counts polls, delays answers
+    # and holds wake-ups on demand, which edge-case tests need. The same calls against the whole
+    # emulator (control plane, proxy and data plane) are in test_against_emulator.py.
     with fakeplane.LoopbackPlane() as p:
         yield p
 

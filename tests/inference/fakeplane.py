@@ -1,13 +1,9 @@
-"""A stand-in for the emulator's control plane in front of ``dataplane.handle``, served over loopback HTTP.
+"""A scriptable stand-in for the emulator's proxy in front of ``dataplane.handle``, over loopback HTTP.
 
-Until the control-plane branch lands, the inference tests need something that answers ``/e/{id}/...``
-the way the emulator will: auth for non-public endpoints, 404 for unknown ids, a 503 while the
-endpoint is not running, and the scale-to-zero wake-up on ``X-Scale-Up-Timeout``. This module is that
-something, in ~150 lines, with knobs the tests turn (``start_polls``, ``delay``, ``retry_after``).
-
-SWAP: the ``plane`` fixture in ``conftest.py`` builds ``LoopbackPlane``. When ``reconciler.emulator``
-exists, write ``EmulatorPlane`` with the same four members (``add``, ``endpoint``, ``wsgi_app``/``url``,
-``close``) over ``Emulator().serve()``, and change that one line. Tests only use those members.
+It answers ``/e/{id}/...`` the way the emulator does (auth for non-public endpoints, 404 for unknown
+ids, 503 while the endpoint is not running, the scale-to-zero wake-up on ``X-Scale-Up-Timeout``) with
+knobs the edge-case tests turn (``start_polls``, ``delay``, ``retry_after``). The same calls against
+the whole emulator are in ``test_against_emulator.py``.
 """
 
 from __future__ import annotations
