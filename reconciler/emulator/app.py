@@ -1,8 +1,9 @@
 """The emulator of the Inference Endpoints API: a WSGI app for the control plane, the Hub's whoami
 and each endpoint's URL (data plane), with a time-driven state machine and fault injection.
 
-Owns: ``Emulator`` (the app, ``transport()`` for in-process httpx, ``serve()`` on loopback, the
-request log), ``EmulatorConfig``, ``Identity``, ``Durations``. Called by: tests, ``hfleet --emulator``,
+Owns: ``Emulator`` (routing, auth, the state machine, quotas, rendering, the request log, and the
+entry points ``transport()`` for in-process httpx and ``serve()`` on loopback), ``EmulatorConfig``,
+``Identity``, ``Durations``. Request parsing and the wire encodings live in ``wire``. Called by: tests, ``hfleet --emulator``,
 ``hfleet emulator serve`` and the benchmark. Must not: import anything else of ``reconciler``.
 
 Behaviour follows ``shared/reference/hf-endpoints-api.md``. Where the reference is [uncertain], the
@@ -20,73 +21,22 @@ instant.
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import json
-import re
 import secrets as secrets_mod
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 
-from reconciler.emulator import catalog, dataplane, store
+from reconciler.emulator import catalog, dataplane, store, transport, wire
 from reconciler.emulator.faults import FaultRule, FaultSet
 
 __all__ = ["Durations", "Emulator", "EmulatorConfig", "Identity", "RequestRecord"]
 
-NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
-TYPES = ("public", "authenticated", "private")
-IMAGE_KEYS = {
-    "huggingface": set(),
-    "huggingfaceNeuron": {"batchSize", "neuronCache", "sequenceLength"},
-    "tgi": {
-        "maxBatchPrefillTokens",
-        "maxBatchTotalTokens",
-        "maxInputLength",
-        "maxTotalTokens",
-        "disableCustomKernels",
-        "quantize",
-    },
-    "tgiNeuron": {
-        "maxBatchPrefillTokens",
-        "maxBatchTotalTokens",
-        "maxInputLength",
-        "maxTotalTokens",
-        "hfAutoCastType",
-        "hfNumCores",
-    },
-    "tei": {"maxBatchTokens", "maxConcurrentRequests", "pooling"},
-    "llamacpp": {
-        "ctxSize",
-        "modelPath",
-        "nParallel",
-        "threadsHttp",
-        "mmprojModelPath",
-        "mode",
-        "nGpuLayers",
-        "pooling",
-        "variant",
-    },
-    "vLLM": {"tensorParallelSize", "dataParallelSize", "kvCacheDtype", "maxNumBatchedTokens", "maxNumSeqs"},
-    "vLLMNeuron": {"tensorParallelSize", "maxNumSeqs", "maxModelLen"},
-    "sGLang": {
-        "tensorParallelSize",
-        "chunkedPrefillSize",
-        "kvCacheDtype",
-        "maxPrefillTokens",
-        "maxRunningRequests",
-    },
-    "hfServe": set(),
-    "custom": {"credentials"},
-}
-BASE_CONTAINER = {"url", "port", "healthRoute"}
 MESSAGES = {
     "pending": "Endpoint waiting to be scheduled",
     "initializing": "Endpoint is initializing",
@@ -158,22 +108,6 @@ class RequestRecord:
     at: float
 
 
-class _Drop(Exception):
-    """Close the connection without an answer."""
-
-
-class _HttpError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
-
-
-def _rfc3339(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
 Response = tuple[int, dict[str, str], bytes | Iterator[bytes]]
 
 
@@ -212,7 +146,7 @@ class Emulator:
 
     def transport(self) -> httpx.BaseTransport:
         """An httpx transport that calls this app in-process (dropped connections become httpx errors)."""
-        return _Transport(self)
+        return transport.EmulatorTransport(self)
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Any:
         """Serve on a loopback socket in a background thread; use as a context manager."""
@@ -242,7 +176,7 @@ class Emulator:
             or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
         )
         status, out_headers, payload = self.handle(method, path, query, headers, body, f"{scheme}://{host}")
-        reason = _REASONS.get(status, "")
+        reason = wire.REASONS.get(status, "")
         start_response(f"{status} {reason}".strip(), list(out_headers.items()))
         return [payload] if isinstance(payload, bytes) else payload
 
@@ -259,23 +193,23 @@ class Emulator:
                 time.sleep(fault.latency)
             fault = self.faults.take(("status", "drop", "lost_response"), method, path)
             if fault is not None and fault.kind == "drop":
-                raise _Drop()
+                raise wire.Drop()
             if fault is not None and fault.kind == "status":
                 extra = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
                 message = fault.message or ("Too many requests" if fault.status == 429 else "Internal error")
-                raise _HttpError(fault.status, message, extra)
+                raise wire.HttpError(fault.status, message, extra)
             status, out_headers, payload = self._route(method, path, query, headers, body, base)
             if fault is not None and fault.kind == "lost_response":
-                raise _Drop()
+                raise wire.Drop()
             return status, out_headers, payload
-        except _HttpError as exc:
+        except wire.HttpError as exc:
             status = exc.status
             return (
                 exc.status,
                 {"Content-Type": "application/json", **exc.headers},
-                _json({"error": exc.message}),
+                wire.json_bytes({"error": exc.message}),
             )
-        except _Drop:
+        except wire.Drop:
             status = -1
             raise
         finally:
@@ -291,7 +225,7 @@ class Emulator:
         if parts and parts[0] == "e" and len(parts) >= 2:
             return self._data_plane(parts[1], "/" + "/".join(parts[2:]), method, headers, body, base)
         if not parts or parts[0] != "v2":
-            raise _HttpError(404, f"no route for {method} {path}")
+            raise wire.HttpError(404, f"no route for {method} {path}")
         rest = parts[1:]
         params = {k: v[-1] for k, v in parse_qs(query).items()}
         if rest == ["provider"] and method == "GET":
@@ -314,7 +248,7 @@ class Emulator:
                 }
             )
         if not rest or rest[0] != "endpoint" or len(rest) < 2:
-            raise _HttpError(404, f"no route for {method} {path}")
+            raise wire.HttpError(404, f"no route for {method} {path}")
         namespace = rest[1]
         identity = self._authorize(headers, namespace)
         if len(rest) == 2:
@@ -322,7 +256,7 @@ class Emulator:
                 return self._ok(self._list(namespace, params, base))
             if method == "POST":
                 return self._create(namespace, identity, body, base)
-            raise _HttpError(405, f"method {method} not allowed")
+            raise wire.HttpError(405, f"method {method} not allowed")
         name = rest[2]
         action = rest[3] if len(rest) > 3 else None
         if action is None and method == "GET":
@@ -339,10 +273,10 @@ class Emulator:
         if action == "logs" and method == "GET":
             record = self._require(namespace, name)
             state = self._state(record)
-            lines = [f"{_rfc3339(t)} {s}: {MESSAGES.get(s, s)}" for s, t in record["timeline"]]
+            lines = [f"{wire.rfc3339(t)} {s}: {MESSAGES.get(s, s)}" for s, t in record["timeline"]]
             text = "\n".join([*lines, f"current state: {state}"]) + "\n"
             return 200, {"Content-Type": "text/plain; charset=utf-8"}, text.encode()
-        raise _HttpError(404, f"no route for {method} {path}")
+        raise wire.HttpError(404, f"no route for {method} {path}")
 
     # --- auth -----------------------------------------------------------------------------------
 
@@ -351,7 +285,7 @@ class Emulator:
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
         identity = self.config.identities.get(token) if token else None
         if identity is None:
-            raise _HttpError(401, UNAUTHORIZED)
+            raise wire.HttpError(401, UNAUTHORIZED)
         return identity
 
     def _authorize(self, headers: dict[str, str], namespace: str) -> Identity:
@@ -359,7 +293,9 @@ class Emulator:
         if namespace not in identity.namespaces:
             # [uncertain] 403 vs 404: 403 tells the caller the token is the problem, which is what
             # a user needs to fix, and reveals nothing about the namespace's endpoints.
-            raise _HttpError(403, f"Token of user '{identity.name}' has no access to namespace '{namespace}'")
+            raise wire.HttpError(
+                403, f"Token of user '{identity.name}' has no access to namespace '{namespace}'"
+            )
         return identity
 
     def _whoami(self, identity: Identity) -> dict[str, Any]:
@@ -442,9 +378,9 @@ class Emulator:
             f"{compute['instanceType']}-{compute['instanceSize']}"
         )
         status = {
-            "createdAt": _rfc3339(record["created_at"]),
+            "createdAt": wire.rfc3339(record["created_at"]),
             "createdBy": {"id": "emulator-" + record["created_by"], "name": record["created_by"]},
-            "updatedAt": _rfc3339(record["updated_at"]),
+            "updatedAt": wire.rfc3339(record["updated_at"]),
             "updatedBy": {"id": "emulator-" + record["updated_by"], "name": record["updated_by"]},
             "private": None,
             "state": state,
@@ -474,12 +410,12 @@ class Emulator:
         return out
 
     def _ok(self, payload: Any, status: int = 200) -> Response:
-        return status, {"Content-Type": "application/json"}, _json(payload)
+        return status, {"Content-Type": "application/json"}, wire.json_bytes(payload)
 
     def _require(self, namespace: str, name: str) -> dict[str, Any]:
         record = self.store.get(namespace, name)
         if record is None:
-            raise _HttpError(404, f"Endpoint '{name}' not found")
+            raise wire.HttpError(404, f"Endpoint '{name}' not found")
         return record
 
     # --- list -----------------------------------------------------------------------------------
@@ -488,13 +424,13 @@ class Emulator:
         try:
             limit = int(params.get("limit", "20"))
         except ValueError:
-            raise _HttpError(
+            raise wire.HttpError(
                 400, "Failed to deserialize query string: limit: invalid digit found in string"
             ) from None
         if limit < 1:
-            raise _HttpError(400, "limit must be at least 1")
+            raise wire.HttpError(400, "limit must be at least 1")
         limit = min(limit, self.config.max_page_limit)  # documented cap: larger limits are clamped
-        after = _decode_cursor(params["cursor"]) if params.get("cursor") else None
+        after = wire.decode_cursor(params["cursor"]) if params.get("cursor") else None
         tags = [t for t in params.get("tags", "").split(",") if t]
         search = params.get("search")
         if not tags and not search:
@@ -511,36 +447,12 @@ class Emulator:
         records = records[:limit]
         result: dict[str, Any] = {"items": [self._render(r, base) for r in records]}
         if more:
-            result["nextCursor"] = _encode_cursor(records[-1]["name"])
+            result["nextCursor"] = wire.encode_cursor(records[-1]["name"])
         if after is not None:
-            result["prevCursor"] = _encode_cursor(after)
+            result["prevCursor"] = wire.encode_cursor(after)
         return result
 
     # --- create / update ------------------------------------------------------------------------
-
-    def _parse(self, body: bytes) -> dict[str, Any]:
-        try:
-            data = json.loads(body or b"null")
-        except ValueError as exc:
-            raise _HttpError(400, f"Failed to parse the request body as JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise _HttpError(400, "Failed to parse the request body as JSON: expected an object")
-        return data
-
-    def _check_image(self, image: Any, where: str = "model.image") -> dict[str, Any]:
-        if not isinstance(image, dict) or len(image) != 1:
-            raise _HttpError(400, f"VALIDATION_FAILED: {where}: expected exactly one image variant")
-        ((variant, body),) = image.items()
-        if variant not in IMAGE_KEYS:
-            raise _HttpError(400, f"VALIDATION_FAILED: {where}: unknown variant `{variant}`")
-        body = body or {}
-        if not isinstance(body, dict):
-            raise _HttpError(400, f"VALIDATION_FAILED: {where}.{variant}: expected an object")
-        if variant != "huggingface" and not body.get("url"):
-            raise _HttpError(400, f"VALIDATION_FAILED: {where}.{variant}: missing field `url`")
-        allowed = IMAGE_KEYS[variant] | (BASE_CONTAINER if variant != "huggingface" else set())
-        # The real API silently drops unknown fields inside a variant (e.g. snake_case health_route).
-        return {variant: {k: v for k, v in body.items() if k in allowed}}
 
     def _validate_compute(
         self, namespace: str, spec: dict[str, Any], skip_quota_of: str | None = None
@@ -553,32 +465,32 @@ class Emulator:
             compute.get("instanceSize", ""),
         )
         if row is None:
-            raise _HttpError(
+            raise wire.HttpError(
                 400,
                 f"VALIDATION_FAILED: compute: no instance {compute.get('instanceType')} "
                 f"{compute.get('instanceSize')} in {provider.get('vendor')} {provider.get('region')}",
             )
         if row.accelerator != compute.get("accelerator"):
-            raise _HttpError(
+            raise wire.HttpError(
                 400,
                 f"VALIDATION_FAILED: compute.accelerator: {compute.get('instanceType')} is a "
                 f"{row.accelerator} instance, not {compute.get('accelerator')}",
             )
         if row.status in ("deprecated", "not_available"):
-            raise _HttpError(
+            raise wire.HttpError(
                 400, f"VALIDATION_FAILED: compute: instance type {row.instance_type} is {row.status}"
             )
         scaling = compute.get("scaling") or {}
         low, high = scaling.get("minReplica"), scaling.get("maxReplica")
         if not isinstance(low, int) or not isinstance(high, int) or low < 0 or high < 1 or low > high:
-            raise _HttpError(
+            raise wire.HttpError(
                 400, "VALIDATION_FAILED: compute.scaling: need 0 <= minReplica <= maxReplica, maxReplica >= 1"
             )
         image = spec["model"].get("image") or {}
         variant, body = next(iter(image.items())) if image else ("huggingface", {})
         parallel = (body or {}).get("tensorParallelSize")
         if variant in ("vLLM", "sGLang") and row.num_accelerators > 1 and not parallel:
-            raise _HttpError(
+            raise wire.HttpError(
                 400,
                 f"VALIDATION_FAILED: model.image.{variant}: tensorParallelSize is required on a "
                 f"{row.num_accelerators}-GPU instance",
@@ -588,7 +500,7 @@ class Emulator:
             used = self._used(namespace, row.instance_type, skip=skip_quota_of)
             wanted = high * row.num_accelerators
             if used + wanted > limit:
-                raise _HttpError(
+                raise wire.HttpError(
                     400,
                     f"QUOTA_EXCEEDED: {row.instance_type} in namespace '{namespace}': {used} of {limit} "
                     f"accelerators used, {wanted} more requested",
@@ -629,72 +541,10 @@ class Emulator:
         return out
 
     def _create(self, namespace: str, identity: Identity, body: bytes, base: str) -> Response:
-        data = self._parse(body)
-        for key in ("name", "type", "provider", "compute", "model"):
-            if key not in data:
-                raise _HttpError(400, f"Failed to parse the request body as JSON: missing field `{key}`")
-        name = data["name"]
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            raise _HttpError(
-                400, "VALIDATION_FAILED: name: must be lowercase alphanumerics and '-', at most 32 characters"
-            )
-        if data["type"] == "protected":
-            raise _HttpError(
-                400,
-                "VALIDATION_FAILED: type: 'protected' is no longer supported; use "
-                "public, authenticated or private",
-            )
-        if data["type"] not in TYPES:
-            raise _HttpError(400, f"VALIDATION_FAILED: type: unknown variant `{data['type']}`")
-        provider, compute, model = data["provider"], data["compute"], data["model"]
-        if not isinstance(provider, dict) or not {"vendor", "region"} <= provider.keys():
-            raise _HttpError(
-                400, "Failed to parse the request body as JSON: provider: missing field `vendor`"
-            )
-        if not isinstance(compute, dict):
-            raise _HttpError(400, "Failed to parse the request body as JSON: compute: expected an object")
-        for key in ("accelerator", "instanceType", "instanceSize", "scaling"):
-            if key not in compute:
-                raise _HttpError(
-                    400, f"Failed to parse the request body as JSON: compute: missing field `{key}`"
-                )
-        if not isinstance(model, dict):
-            raise _HttpError(400, "Failed to parse the request body as JSON: model: expected an object")
-        for key in ("repository", "framework", "image"):
-            if key not in model:
-                raise _HttpError(
-                    400, f"Failed to parse the request body as JSON: model: missing field `{key}`"
-                )
-        if "task" in model and model["task"] is None:
-            raise _HttpError(400, "Failed to parse the request body as JSON: model.task: expected value")
-        if "secrets" in model and model["secrets"] is None:
-            raise _HttpError(
-                422,
-                "Failed to deserialize the JSON body into the target type: model.secrets: "
-                "invalid type: null, expected a map",
-            )
-        model = {**model, "image": self._check_image(model["image"])}
-        model.setdefault("revision", None)
-        model.setdefault("task", None)
-        model.setdefault("env", {})
-        secrets = model.pop("secrets", None) or {}
-        scaling = dict(compute["scaling"])
-        if scaling.get("scaleToZeroTimeout") is None:
-            scaling["scaleToZeroTimeout"] = 15 if scaling.get("minReplica") == 0 else None
-        spec = {
-            "type": data["type"],
-            "provider": {"vendor": provider["vendor"], "region": provider["region"]},
-            "compute": {**{k: v for k, v in compute.items() if k != "id"}, "scaling": scaling},
-            "model": model,
-            "tags": list(data.get("tags") or []),
-            "cacheHttpResponses": bool(data.get("cacheHttpResponses", False)),
-        }
-        for key in ("route", "privateService", "experimentalFeatures", "network", "notifications"):
-            if data.get(key) is not None:
-                spec[key] = data[key]
+        name, spec, secrets = wire.parse_create(wire.parse_json(body))
         with self.store.transaction():
             if self.store.get(namespace, name) is not None:
-                raise _HttpError(409, "An endpoint with the same name already exists")
+                raise wire.HttpError(409, "An endpoint with the same name already exists")
             self._validate_compute(namespace, spec)
             now = self.clock()
             failed = self._deploy_fault("deploy_failed", namespace, name)
@@ -718,7 +568,7 @@ class Emulator:
         return self._ok(self._render(record, base), self.config.create_status)
 
     def _update(self, namespace: str, name: str, identity: Identity, body: bytes, base: str) -> Response:
-        data = self._parse(body)
+        data = wire.parse_json(body)
         with self.store.transaction():
             record = self._require(namespace, name)
             spec = record["spec"]
@@ -734,14 +584,14 @@ class Emulator:
             if "model" in data:
                 model = dict(data["model"] or {})
                 if "task" in model and model["task"] is None:
-                    raise _HttpError(
+                    raise wire.HttpError(
                         400, "Failed to parse the request body as JSON: model.task: expected value"
                     )
                 if "image" in model:
-                    model["image"] = self._check_image(model["image"])  # replaced whole; must be complete
+                    model["image"] = wire.check_image(model["image"])  # replaced whole; must be complete
                 if "secrets" in model:
                     if model["secrets"] is None:
-                        raise _HttpError(422, "model.secrets: invalid type: null, expected a map")
+                        raise wire.HttpError(422, "model.secrets: invalid type: null, expected a map")
                     record["secrets"] = model.pop("secrets")  # replaced whole, never echoed
                 # Objects merge field by field; image, command, args, env are replaced as values.
                 spec["model"] = {**spec["model"], **model}
@@ -753,7 +603,7 @@ class Emulator:
                 spec["cacheHttpResponses"] = bool(data["cacheHttpResponses"])
             for key in ("type", "provider", "name"):
                 if key in data and data[key] != (record["name"] if key == "name" else spec.get(key)):
-                    raise _HttpError(
+                    raise wire.HttpError(
                         400, f"VALIDATION_FAILED: {key}: cannot be changed; delete and re-create"
                     )
             self._validate_compute(namespace, spec, skip_quota_of=name)
@@ -793,7 +643,7 @@ class Emulator:
                 record["timeline"] = [["paused", now]]
             elif action == "resume":
                 if state in ("running", "pending", "initializing", "updating"):
-                    raise _HttpError(400, f"Endpoint '{name}' is already running")
+                    raise wire.HttpError(400, f"Endpoint '{name}' is already running")
                 if state == "scaledToZero":
                     record["timeline"] = [
                         ["initializing", now],
@@ -804,7 +654,7 @@ class Emulator:
                     record["timeline"] = self._startup(now, False)
             else:
                 if state == "paused":
-                    raise _HttpError(400, f"Endpoint '{name}' is paused; resume it first")
+                    raise wire.HttpError(400, f"Endpoint '{name}' is paused; resume it first")
                 record["timeline"] = [["scaledToZero", now]]
             record["updated_at"] = now
             record["updated_by"] = identity.name
@@ -818,18 +668,18 @@ class Emulator:
     ) -> Response:
         record = self.store.by_id(endpoint_id)
         if record is None:
-            raise _HttpError(404, "Endpoint not found")
+            raise wire.HttpError(404, "Endpoint not found")
         spec = record["spec"]
         if spec["type"] != "public":
             identity = self._identity(headers)
             if record["namespace"] not in identity.namespaces:
-                raise _HttpError(403, "This token has no access to the endpoint")
+                raise wire.HttpError(403, "This token has no access to the endpoint")
         state = self._state(record)
         if state == "scaledToZero":
             self.wake(record["namespace"], record["name"])
-            wait = _float(headers.get("x-scale-up-timeout"))
+            wait = wire.parse_float(headers.get("x-scale-up-timeout"))
             if wait is None or wait <= 0:
-                raise _HttpError(
+                raise wire.HttpError(
                     503,
                     "Endpoint is scaled to zero and is starting; retry later or send "
                     "X-Scale-Up-Timeout to wait for it",
@@ -843,11 +693,13 @@ class Emulator:
                     break
                 time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
         if state == "paused":
-            raise _HttpError(503, "Endpoint is paused; resume it to serve requests")
+            raise wire.HttpError(503, "Endpoint is paused; resume it to serve requests")
         if state in ("failed",):
-            raise _HttpError(503, f"Endpoint failed: {record.get('message_failed') or MESSAGES['failed']}")
+            raise wire.HttpError(
+                503, f"Endpoint failed: {record.get('message_failed') or MESSAGES['failed']}"
+            )
         if state in ("pending", "initializing", "updating"):
-            raise _HttpError(503, f"Endpoint is {state} and not ready yet", {"Retry-After": "1"})
+            raise wire.HttpError(503, f"Endpoint is {state} and not ready yet", {"Retry-After": "1"})
         with self.store.transaction():  # the idle clock of scale-to-zero restarts with each request
             fresh = self.store.by_id(endpoint_id)
             if fresh is not None:
@@ -867,83 +719,3 @@ class Emulator:
         )
         answer = dataplane.handle(view, method, path, headers, body)
         return answer.status, dict(answer.headers), answer.body
-
-
-def _float(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _json(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()
-
-
-def _encode_cursor(name: str) -> str:
-    return base64.urlsafe_b64encode(name.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise _HttpError(400, "invalid cursor") from None
-
-
-_REASONS = {
-    200: "OK",
-    202: "Accepted",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
-
-
-class _Transport(httpx.BaseTransport):
-    """In-process transport: the WSGI app without a socket; a dropped connection raises like one."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        base = f"{request.url.scheme}://{request.url.netloc.decode()}"
-        query = request.url.query.decode() if isinstance(request.url.query, bytes) else str(request.url.query)
-        try:
-            status, out_headers, payload = self.emulator.handle(
-                request.method, request.url.path, query, headers, body, base
-            )
-        except _Drop:
-            raise httpx.RemoteProtocolError(
-                "Server disconnected without sending a response.", request=request
-            ) from None
-        if isinstance(payload, bytes):
-            return httpx.Response(status, headers=out_headers, content=payload, request=request)
-        return httpx.Response(status, headers=out_headers, stream=_Stream(payload), request=request)
-
-
-class _Stream(httpx.SyncByteStream):
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.chunks = chunks
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.chunks
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            close = getattr(self.chunks, "close", None)
-            if close is not None:
-                close()

@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from reconciler.emulator import app as app_mod
-from reconciler.emulator import faults
+from reconciler.emulator import faults, wire
 
 __all__ = ["ServerHandle", "main"]
 
@@ -52,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, out_headers, payload = self.emulator.handle(
                 self.command, path, query, headers, body, f"http://{host}"
             )
-        except app_mod._Drop:
+        except wire.Drop:
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
