@@ -4,7 +4,8 @@ and each endpoint's URL (data plane), with a time-driven state machine and fault
 Owns: ``Emulator`` (routing, auth, the state machine, quotas, rendering, the request log, and the
 entry points ``transport()`` for in-process httpx and ``serve()`` on loopback), ``EmulatorConfig``,
 ``Identity``, ``Durations``. Request parsing and the wire encodings live in ``wire``.
-Called by: tests, ``hfleet --emulator``, ``hfleet emulator serve`` and the benchmark. Must not: import anything else of ``reconciler``.
+Called by: tests, ``hfleet --emulator``, ``hfleet emulator serve`` and the benchmark.
+Must not: import anything else of ``reconciler``.
 
 Behaviour follows ``shared/reference/hf-endpoints-api.md``. Where the reference is [uncertain], the
 choices are written next to the code; in short: a create answers 200; secrets are never echoed
