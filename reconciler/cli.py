@@ -766,9 +766,8 @@ def emulator() -> None:
 @click.option(
     "--faults",
     "faults",
-    type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="A JSON or YAML file of fault rules to inject.",
+    help="Fault rules to inject: a JSON or YAML file (or set HFLEET_EMULATOR_FAULTS).",
 )
 @click.option(
     "--speed",
@@ -777,15 +776,37 @@ def emulator() -> None:
     show_default=True,
     help="State transitions: instant, or a few seconds each like a real (fast) cloud.",
 )
-def serve(host: str, port: int, state: str | None, faults: str | None, speed: str) -> None:
-    """Serve the emulator on HOST:PORT (token `hf_emulator`; user `emulator`, org `emulator-org`)."""
+@click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds added to each API call.")
+@click.option(
+    "--identity",
+    "identities",
+    multiple=True,
+    metavar="TOKEN=USER[:ORG,...]",
+    help="An extra token and who it is (repeatable).",
+)
+def serve(
+    host: str,
+    port: int,
+    state: str | None,
+    faults: str | None,
+    speed: str,
+    latency: float,
+    identities: tuple[str, ...],
+) -> None:
+    """Serve the emulator on HOST:PORT (token `hf_emulator`; user `emulator`, org `emulator-org`).
+
+    Point any client at it: hfleet with `--api-url http://HOST:PORT/v2`, huggingface_hub by setting
+    `huggingface_hub.constants.INFERENCE_ENDPOINTS_ENDPOINT` to the same URL.
+    """
     from reconciler.emulator import server
 
-    argv = ["--host", host, "--port", str(port), "--speed", speed]
+    argv = ["--host", host, "--port", str(port), "--speed", speed, "--latency", str(latency)]
     if state:
         argv += ["--state", state]
     if faults:
         argv += ["--faults", faults]
+    for identity in identities:
+        argv += ["--identity", identity]
     sys.exit(server.main(argv))
 
 
