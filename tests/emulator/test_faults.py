@@ -115,10 +115,13 @@ def _free_port() -> int:
 def test_a_killed_server_loses_nothing_it_answered(tmp_path: Path) -> None:
     db, port = tmp_path / "cloud.db", _free_port()
     env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
+    # Through the command users run: `hfleet emulator serve`.
     cmd = [
         sys.executable,
         "-m",
-        "reconciler.emulator",
+        "reconciler",
+        "emulator",
+        "serve",
         "--port",
         str(port),
         "--state",
