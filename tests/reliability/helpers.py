@@ -57,6 +57,19 @@ def reset(emulator: Emulator) -> None:
     emulator.clear_requests()
 
 
+@contextlib.contextmanager
+def no_faults(emulator: Emulator) -> Iterator[None]:
+    """Suspend the fault rules while the test itself looks (only between runs, never during one)."""
+    with emulator.faults.lock:
+        saved = list(emulator.faults.rules)
+        emulator.faults.rules.clear()
+    try:
+        yield
+    finally:
+        with emulator.faults.lock:
+            emulator.faults.rules[:0] = saved
+
+
 def writes(emulator: Emulator) -> list[Any]:
     return [r for r in emulator.requests if r.method in WRITES]
 
