@@ -80,7 +80,9 @@ def connect(url: str, token: str = TOKEN, **kwargs: Any) -> reconcile.Connection
     return reconcile.connect(url + "/v2", token, **kwargs)
 
 
-def run_cli(*args: str, env: Mapping[str, str] | None = None, input: str | None = None) -> tuple[int, str, str]:
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, input: str | None = None
+) -> tuple[int, str, str]:
     """``hfleet ARGS`` in-process (click's CliRunner); returns (exit code, stdout, stderr)."""
     result = CliRunner().invoke(cli.cli, list(args), input=input, env=dict(env or {}), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr

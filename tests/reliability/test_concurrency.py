@@ -61,7 +61,9 @@ def slow_fleet(tmp_path: Path, emu: Any) -> Path:
 
 
 def start_apply(url: str, specs: Path, state_dir: Path, *extra: str) -> Drained:
-    proc = helpers.hfleet_process(url, "apply", str(specs), "--yes", "--parallelism", "2", *extra, state_dir=state_dir)
+    proc = helpers.hfleet_process(
+        url, "apply", str(specs), "--yes", "--parallelism", "2", *extra, state_dir=state_dir
+    )
     return Drained(proc, '"apply.change.started"')
 
 
@@ -85,7 +87,9 @@ def test_a_second_apply_fails_fast_naming_the_holder(tmp_path: Path, emu: Any, u
     assert set(helpers.live_by_name(url)) == {f"c-{i:02d}" for i in range(N)}
 
 
-def test_with_lock_timeout_the_second_waits_and_finds_nothing_to_do(tmp_path: Path, emu: Any, url: str) -> None:
+def test_with_lock_timeout_the_second_waits_and_finds_nothing_to_do(
+    tmp_path: Path, emu: Any, url: str
+) -> None:
     specs, state = slow_fleet(tmp_path, emu), tmp_path / "state"
     first = start_apply(url, specs, state)
     assert first.seen.wait(30), first.lines
@@ -101,13 +105,17 @@ def test_with_lock_timeout_the_second_waits_and_finds_nothing_to_do(tmp_path: Pa
 def test_the_lock_is_checked_before_any_request(tmp_path: Path, emu: Any, url: str) -> None:
     specs = helpers.write_specs(tmp_path / "specs", {"a": ""})
     with reconcile.fleet_lock("team"):  # another run holds the fleet (same state dir)
-        code, out, err = helpers.run_cli("--api-url", url + "/v2", "--token", helpers.TOKEN, "apply", str(specs), "--yes")
+        code, out, err = helpers.run_cli(
+            "--api-url", url + "/v2", "--token", helpers.TOKEN, "apply", str(specs), "--yes"
+        )
     assert code == 1 and "is being applied by pid" in err, out + err
     assert emu.requests == []
     # Another fleet is not blocked by it.
     other = helpers.write_specs(tmp_path / "other", {"b": ""}, fleet="other")
     with reconcile.fleet_lock("team"):
-        code, out, err = helpers.run_cli("--api-url", url + "/v2", "--token", helpers.TOKEN, "apply", str(other), "--yes")
+        code, out, err = helpers.run_cli(
+            "--api-url", url + "/v2", "--token", helpers.TOKEN, "apply", str(other), "--yes"
+        )
     assert code == 0, out + err
 
 
@@ -192,7 +200,9 @@ def test_a_saved_plan_is_refused_after_someone_changed_the_endpoint(
     assert helpers.live_by_name(url)["a"]["model"]["env"] == {"HOTFIX": "1"}
 
 
-def test_saved_plan_json_is_pinned_by_checksum(tmp_path: Path, emu: Any, url: str, two_versions: tuple[Path, Path]) -> None:
+def test_saved_plan_json_is_pinned_by_checksum(
+    tmp_path: Path, emu: Any, url: str, two_versions: tuple[Path, Path]
+) -> None:
     v1, _ = two_versions
     p1 = tmp_path / "p1.json"
     code, _, err = cli(url, "plan", str(v1), "--out", str(p1))

@@ -25,7 +25,9 @@ def states(url: str) -> dict[str, str]:
 
 def test_a_failed_deploy_is_reported_isolated_and_repaired(tmp_path: Path, emu: Any, url: str) -> None:
     specs = helpers.write_specs(tmp_path / "specs", {"a": "", "bad-one": "max_replica: 2\n", "c": ""})
-    emu.faults.add(FaultRule(kind="deploy_failed", path_pattern=r"/bad-one$", times=1, message=DEPLOY_MESSAGE))
+    emu.faults.add(
+        FaultRule(kind="deploy_failed", path_pattern=r"/bad-one$", times=1, message=DEPLOY_MESSAGE)
+    )
     code, out, err = cli(url, "apply", str(specs), "--yes", "--wait", "--timeout", "30s")
     assert code == 1, out + err
     assert f"wait failed: bad-one: failed: {DEPLOY_MESSAGE}" in out
@@ -49,7 +51,9 @@ def test_a_failed_deploy_is_reported_isolated_and_repaired(tmp_path: Path, emu: 
 
 def test_without_wait_the_failure_shows_in_the_next_plan(tmp_path: Path, emu: Any, url: str) -> None:
     specs = helpers.write_specs(tmp_path / "specs", {"a": "", "bad-one": ""})
-    emu.faults.add(FaultRule(kind="deploy_failed", path_pattern=r"/bad-one$", times=1, message=DEPLOY_MESSAGE))
+    emu.faults.add(
+        FaultRule(kind="deploy_failed", path_pattern=r"/bad-one$", times=1, message=DEPLOY_MESSAGE)
+    )
     code, out, err = cli(url, "apply", str(specs), "--yes")
     assert code == 0, out + err  # the create call itself succeeded; the deploy fails afterwards
     code, out, err = cli(url, "plan", str(specs))
@@ -61,7 +65,9 @@ def test_without_wait_the_failure_shows_in_the_next_plan(tmp_path: Path, emu: An
 
 def test_a_repair_that_fails_again_is_reported_again(tmp_path: Path, emu: Any, url: str) -> None:
     specs = helpers.write_specs(tmp_path / "specs", {"bad-one": ""})
-    emu.faults.add(FaultRule(kind="deploy_failed", path_pattern=r"/bad-one$", times=2, message=DEPLOY_MESSAGE))
+    emu.faults.add(
+        FaultRule(kind="deploy_failed", path_pattern=r"/bad-one$", times=2, message=DEPLOY_MESSAGE)
+    )
     for _ in range(2):
         code, out, err = cli(url, "apply", str(specs), "--yes", "--wait", "--timeout", "30s")
         assert code == 1 and DEPLOY_MESSAGE in out, out + err
@@ -96,7 +102,9 @@ def test_a_failed_update_is_reported_isolated_and_repaired(tmp_path: Path, emu: 
 
 def test_json_report_carries_the_message(tmp_path: Path, emu: Any, url: str) -> None:
     specs = helpers.write_specs(tmp_path / "specs", {"ok": "", "bad-one": ""})
-    emu.faults.add(FaultRule(kind="deploy_failed", path_pattern=r"/bad-one$", times=1, message=DEPLOY_MESSAGE))
+    emu.faults.add(
+        FaultRule(kind="deploy_failed", path_pattern=r"/bad-one$", times=1, message=DEPLOY_MESSAGE)
+    )
     code, out, err = cli(url, "apply", str(specs), "--yes", "--wait", "--timeout", "30s", "--format", "json")
     assert code == 1, out + err
     report = json.loads(out)

@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 
 from reconciler import apply as apply_mod
-from reconciler import errors
+from reconciler import errors, reconcile
 from reconciler import plan as plan_mod
-from reconciler import reconcile
 from reconciler.api import retry
 from reconciler.emulator import FaultRule
 from reconciler.spec import loader
@@ -35,7 +34,7 @@ V0: Want = {f"ep-{i:02d}": {"max_replica": 1, "env": {"V": "0"}, "state": "runni
 
 def v1() -> Want:
     want = {k: dict(v) for k, v in V0.items()}
-    for i in range(0, 4):  # 4 updates
+    for i in range(4):  # 4 updates
         want[f"ep-{i:02d}"] |= {"max_replica": 2, "env": {"V": "1"}}
     for i in range(4, 7):  # 3 pauses
         want[f"ep-{i:02d}"]["state"] = "paused"
@@ -106,7 +105,9 @@ def fleet(tmp_path: Path, emu: Any, url: str) -> tuple[Path, dict[str, str]]:
         _, report = pass_(specs, conn)
     finally:
         conn.close()
-    ids = {name: item["status"]["createdAt"] + item["name"] for name, item in helpers.live_by_name(url).items()}
+    ids = {
+        name: item["status"]["createdAt"] + item["name"] for name, item in helpers.live_by_name(url).items()
+    }
     helpers.write_specs(specs, render(v1()))
     emu.clear_requests()
     return specs, ids
@@ -179,7 +180,9 @@ def test_429_with_retry_after_is_honoured_and_the_run_converges(
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_5xx_bursts_are_ridden_out(fleet: tuple[Path, dict[str, str]], emu: Any, url: str, status: int) -> None:
+def test_5xx_bursts_are_ridden_out(
+    fleet: tuple[Path, dict[str, str]], emu: Any, url: str, status: int
+) -> None:
     specs, ids = fleet
     emu.faults.add(FaultRule(kind="status", status=status, times=4))
     emu.faults.add(FaultRule(kind="status", status=status, method="POST", times=3))
@@ -205,11 +208,13 @@ def test_slow_responses_time_out_and_never_duplicate(
     """A create slower than the client's timeout may still happen server-side: the retry must not
     create a second endpoint (409 → read back → ours)."""
     specs, ids = fleet
-    emu.faults.add(FaultRule(kind="latency", latency=0.6, method="POST", path_pattern=r"endpoint/emulator$", times=2))
+    emu.faults.add(
+        FaultRule(kind="latency", latency=0.6, method="POST", path_pattern=r"endpoint/emulator$", times=2)
+    )
     emu.faults.add(FaultRule(kind="latency", latency=0.6, method="PUT", times=1))
     conn = helpers.connect(url, timeout=0.25)
     try:
-        result, report = pass_(specs, conn)
+        _, report = pass_(specs, conn)
     finally:
         conn.close()
     helpers.wait_for(lambda: all(r.hits >= r.times for r in emu.faults.rules if r.times))
@@ -218,8 +223,9 @@ def test_slow_responses_time_out_and_never_duplicate(
     time.sleep(0.7)  # let the slow requests finish server-side
     converge_under_faults(specs, url, emu)
     assert_converged_safely(specs, url, emu, ids)
-    assert report.ok or all("timed out" in (o.error or "").lower() or "Timeout" in (o.error or "")
-                            for o in report.failed), report.data()
+    assert report.ok or all(
+        "timed out" in (o.error or "").lower() or "Timeout" in (o.error or "") for o in report.failed
+    ), report.data()
 
 
 @pytest.mark.parametrize(
@@ -259,8 +265,13 @@ def mixture(emu: Any, seed: int, rate: float) -> None:
         for method in ("GET", "POST", "PUT", "DELETE"):
             share = rate * rng.uniform(0.5, 1.5) / len(kinds)
             emu.faults.add(
-                FaultRule(kind=kind, status=status or 503, retry_after=0 if status == 429 else None,
-                          method=method, probability=share)  # type: ignore[arg-type]
+                FaultRule(
+                    kind=kind,
+                    status=status or 503,
+                    retry_after=0 if status == 429 else None,
+                    method=method,
+                    probability=share,
+                )  # type: ignore[arg-type]
             )
 
 
@@ -296,10 +307,9 @@ def test_a_run_that_cannot_finish_says_so_and_the_next_run_converges(
     fleet: tuple[Path, dict[str, str]], emu: Any, url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     specs, ids = fleet
-    import functools
-
-    monkeypatch.setattr(retry, "RetryPolicy", functools.partial(retry.RetryPolicy, sleep=lambda _: None))
-    rule = emu.faults.add(FaultRule(kind="status", status=503, method="POST", path_pattern=r"endpoint/emulator$"))
+    rule = emu.faults.add(
+        FaultRule(kind="status", status=503, method="POST", path_pattern=r"endpoint/emulator$")
+    )
     args = ["--api-url", url + "/v2", "--token", helpers.TOKEN, "--log-format", "json"]
     code, out, err = helpers.run_cli(*args, "apply", str(specs), "--yes", "--prune")
     assert code == 1, out + err

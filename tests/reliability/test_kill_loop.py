@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+
 import pytest
 
 from reconciler import reconcile
@@ -25,7 +26,13 @@ from reconciler.spec import loader
 from tests.reliability import helpers
 
 DEFAULT_SEEDS = (2, 7, 5)  # kill after 14, 82 and 159 changes started: early, middle, late
-KEEP, UPDATE, PAUSE, DROP, CREATE = range(0, 40), range(40, 80), range(80, 100), range(100, 120), range(120, 240)
+KEEP, UPDATE, PAUSE, DROP, CREATE = (
+    range(40),
+    range(40, 80),
+    range(80, 100),
+    range(100, 120),
+    range(120, 240),
+)
 
 
 def v0() -> dict[str, str]:
@@ -63,8 +70,15 @@ def apply_and_kill(url: str, specs: Path, state_dir: Path, rng: random.Random) -
     kill_after = rng.choice([0, *range(1, 201)])
     extra_delay = rng.uniform(0, 0.015)
     proc = helpers.hfleet_process(
-        url, "apply", str(specs), "--yes", "--prune", "--parallelism", "8",
-        state_dir=state_dir, stdout=subprocess.DEVNULL,
+        url,
+        "apply",
+        str(specs),
+        "--yes",
+        "--prune",
+        "--parallelism",
+        "8",
+        state_dir=state_dir,
+        stdout=subprocess.DEVNULL,
     )
     guard = threading.Timer(60, proc.kill)  # bounded: never hang the suite
     guard.start()
@@ -113,7 +127,9 @@ def kill_iteration(tmp_path: Path, seed: int) -> str:
         helpers.write_specs(specs, v1())
         _, what = apply_and_kill(cloud.url, specs, state_dir, rng)
         # The next run converges by itself (one run, exit 0) ...
-        code, out, err = helpers.hfleet_run(cloud.url, "apply", str(specs), "--yes", "--prune", state_dir=state_dir)
+        code, out, err = helpers.hfleet_run(
+            cloud.url, "apply", str(specs), "--yes", "--prune", state_dir=state_dir
+        )
         assert code == 0, f"{what}: the run after the kill failed:\n{out[-3000:]}\n{err[-3000:]}"
         # ... and leaves nothing to do.
         code, out, err = helpers.hfleet_run(
