@@ -249,7 +249,8 @@ def test_lost_responses_are_recovered_without_a_second_write(
     assert_converged_safely(specs, url, emu, ids)
     if method == "POST" and "pause" not in pattern:
         notes = [o.note or "" for o in reports[0].outcomes]
-        assert sum("earlier response was lost" in n for n in notes) == 2
+        # (a rule hit can land on the retry itself, which answers 409 and is not lost)
+        assert 1 <= sum("earlier response was lost" in n for n in notes) <= 2
 
 
 # --- random mixtures ---------------------------------------------------------------------------------
