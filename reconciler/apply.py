@@ -196,7 +196,10 @@ def _dispatch(
         target = _need(want, change)
         repair = change.reason.startswith("repair")
         paths = list(target.flat) if repair else change.paths
-        payload = desired_mod.update_payload(target, paths, secrets=change.secrets or repair)
+        removed = any(f.path == "model.secrets" and f.new == "(removed)" for f in change.fields)
+        payload = desired_mod.update_payload(
+            target, paths, secrets=change.secrets or repair, remove_secrets=removed
+        )
         api.update(ns, name, payload)
         return None
     if action is Action.REPLACE:
