@@ -314,3 +314,21 @@ def test_the_data_plane_of_a_non_public_endpoint_needs_a_token_of_its_namespace(
     assert httpx.post(endpoint_url, json=body, headers=other, timeout=10).status_code == 403
     owner = {"Authorization": f"Bearer {helpers.TOKEN}"}
     assert httpx.post(endpoint_url, json=body, headers=owner, timeout=10).status_code == 200
+
+
+def test_secrets_removed_from_the_spec_are_removed_from_the_endpoint(world: dict[str, Any]) -> None:
+    """Regression (found by the property tests): dropping every secret of an endpoint used to leave
+    them on the endpoint, while dropping one of several keys removed it."""
+    hfleet, specs, emu = world["hfleet"], world["specs"], world["emu"]
+    assert hfleet("apply", str(specs), "--yes")[0] == 0
+    text = (specs / "endpoints.yaml").read_text()
+    start = text.index("secrets:")
+    end = text.index("env: {LOG_LEVEL")
+    (specs / "endpoints.yaml").write_text(text[:start] + text[end:])
+    code, out, _ = hfleet("plan", str(specs))
+    assert code == 2 and "(removed)" in out, out
+    assert hfleet("apply", str(specs), "--yes")[0] == 0
+    record = emu.store.get("alice", "api")
+    assert record["secrets"] == {}
+    assert not any(t.startswith("hfleet-secrets:") for t in record["spec"]["tags"])
+    assert hfleet("plan", str(specs))[0] == 0
