@@ -393,6 +393,7 @@ def compute(
         power = _power_change(want, have)
         if have.health is live.Health.FAILED and not (power and power[0] is Action.PAUSE):
             all_fields = tuple(FieldChange(p, have.flat().get(p), v) for p, v in sorted(want.flat.items()))
+            all_fields += tuple(f for f in fields if f.path == "model.secrets")  # rotated or removed
             changes.append(
                 Change(
                     Action.UPDATE,
