@@ -44,7 +44,7 @@ def test_one_apply_moves_between_any_two_power_states(
             one_pass(specs, conn.api)
         assert helpers.live_by_name(url)["a"]["status"]["state"] == LIVE[before]
         helpers.write_specs(specs, {"a": spec(after, 2 if change_config else 1)})
-        result, report = one_pass(specs, conn.api)
+        _, report = one_pass(specs, conn.api)
         assert report.ok, report.data()
         live = helpers.live_by_name(url)["a"]
         # (running with min_replica 0 may rest scaled to zero: that is scale-to-zero doing its job)
