@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -142,11 +143,34 @@ def check(emu: Emulator, fleet: dict[str, dict[str, Any]], foreign: dict[str, An
         assert state in expected, (name, state, power)
 
 
-@settings(
-    max_examples=400 if helpers.SOAK else 40,  # make soak: 10x
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+def scenario(tmp: Path, before: dict[str, Any], mess: list[tuple[str, str]], after: dict[str, Any]) -> None:
+    """Apply ``before``, mess with the live endpoints, converge to ``after``, check field by field."""
+    import os
+
+    os.environ["HFLEET_PROP_SECRET"] = SECRET
+    emu = Emulator(EmulatorConfig(), clock=FakeClock())
+    api = make_api(emu, policy=helpers.FAST)
+    try:
+        api.create("emulator", FOREIGN)
+        foreign = emu.store.get("emulator", "zz-foreign")
+        specs = helpers.write_specs(tmp, render(before))
+        converge(specs, api)
+        perturb(emu, api, mess)
+        helpers.write_specs(specs, render(after))
+        converge(specs, api)
+        check(emu, after, foreign)
+    finally:
+        api.http.close()
+        os.environ.pop("HFLEET_PROP_SECRET", None)
+
+
+SETTINGS: dict[str, Any] = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+}
+
+
+@settings(max_examples=40, **SETTINGS)
 @given(before=fleets, mess=perturbations, after=fleets)
 # Regressions found by this test: a secret dropped from the spec stayed on the endpoint, also when
 # the endpoint was being repaired; paused → scaled_to_zero never converged.
@@ -158,23 +182,16 @@ def check(emu: Emulator, fleet: dict[str, dict[str, Any]], foreign: dict[str, An
 def test_converging_from_any_live_state_yields_the_desired_state(
     tmp_path_factory: Any, before: dict[str, Any], mess: list[tuple[str, str]], after: dict[str, Any]
 ) -> None:
-    import os
+    scenario(tmp_path_factory.mktemp("specs"), before, mess, after)
 
-    os.environ["HFLEET_PROP_SECRET"] = SECRET
-    emu = Emulator(EmulatorConfig(), clock=FakeClock())
-    api = make_api(emu, policy=helpers.FAST)
-    try:
-        api.create("emulator", FOREIGN)
-        foreign = emu.store.get("emulator", "zz-foreign")
-        specs = helpers.write_specs(tmp_path_factory.mktemp("specs"), render(before))
-        converge(specs, api)
-        perturb(emu, api, mess)
-        helpers.write_specs(specs, render(after))
-        converge(specs, api)
-        check(emu, after, foreign)
-    finally:
-        api.http.close()
-        os.environ.pop("HFLEET_PROP_SECRET", None)
+
+@pytest.mark.parametrize("_", [pytest.param(0, marks=helpers.soak_only)])
+@settings(max_examples=1000, **SETTINGS)
+@given(before=fleets, mess=perturbations, after=fleets)
+def test_soak_converging_from_any_live_state(
+    tmp_path_factory: Any, _: int, before: dict[str, Any], mess: list[tuple[str, str]], after: dict[str, Any]
+) -> None:
+    scenario(tmp_path_factory.mktemp("specs"), before, mess, after)
 
 
 FOREIGN = {
