@@ -11,6 +11,7 @@ help:
 	@echo "make test   - install the dev tools and run lint, types, audit and the test suite"
 	@echo "make bench  - the fleet benchmark (bench/), writes bench/results.md"
 	@echo "make soak   - the long kill-loop and fault runs"
+	@echo "make audit  - pip-audit the pinned runtime dependencies (requirements.lock)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +35,12 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 -q
 
-test: lint typecheck unit
+test: lint typecheck audit unit
+
+# The pinned runtime dependencies (requirements.lock, from scripts/lock.py) against PyPI's advisories;
+# warns instead of failing when the advisory service is unreachable (HFLEET_AUDIT_REQUIRED=1: fail).
+audit: $(STAMP)
+	$(BIN)/python scripts/audit.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.fleet_bench

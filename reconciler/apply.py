@@ -7,7 +7,7 @@ endpoint's failure: every change produces an ``Outcome`` and the report is alway
 
 Order: creates, updates and resumes first; then pauses and scale-to-zero; deletes last. Changes of
 one endpoint run in one task, in an order that avoids needless work: a paused endpoint is updated
-before it is resumed, and a running endpoint is paused before it is updated.
+before it is resumed, a running endpoint is paused before it is updated, and scaled to zero after.
 """
 
 from __future__ import annotations
@@ -93,12 +93,12 @@ def _group(changes: tuple[plan_mod.Change, ...]) -> dict[int, list[list[plan_mod
             by_endpoint.setdefault(change.key, []).append(change)
     phases: dict[int, list[list[plan_mod.Change]]] = {}
     for items in by_endpoint.values():
-        powers_off = [c for c in items if c.action in (Action.PAUSE, Action.SCALE_TO_ZERO)]
-        others = [c for c in items if c not in powers_off]
-        # Off first, then the config change (no rebuild of something going off); otherwise plan order.
-        ordered = (
-            powers_off + others if powers_off else sorted(items, key=lambda c: list(Action).index(c.action))
-        )
+        # A pause goes first: the config change then lands on a paused endpoint, which stays paused
+        # (no rebuild of something going off). A scale-to-zero goes last: a config change wakes a
+        # scaled-to-zero endpoint, so updating after it would leave the endpoint running.
+        pauses = [c for c in items if c.action is Action.PAUSE]
+        others = sorted((c for c in items if c not in pauses), key=lambda c: list(Action).index(c.action))
+        ordered = pauses + others
         phase = max(c.action.phase for c in items)
         phases.setdefault(phase, []).append(ordered)
     return phases
@@ -197,7 +197,10 @@ def _dispatch(
         target = _need(want, change)
         repair = change.reason.startswith("repair")
         paths = list(target.flat) if repair else change.paths
-        payload = desired_mod.update_payload(target, paths, secrets=change.secrets or repair)
+        removed = any(f.path == "model.secrets" and f.new == "(removed)" for f in change.fields)
+        payload = desired_mod.update_payload(
+            target, paths, secrets=change.secrets or repair, remove_secrets=removed
+        )
         api.update(ns, name, payload)
         return None
     if action is Action.REPLACE:
@@ -207,21 +210,31 @@ def _dispatch(
         _create_with_payload(target, payload, api, fleet, retry_conflict=True)
         return "deleted and re-created"
     if action is Action.RESUME:
-        try:
-            api.resume(ns, name)
-        except api_errors.BadRequest as exc:
-            if "already running" not in exc.detail.lower():
-                raise
-            return "already running"
-        return None
+        return _resume(api, ns, name)
     if action is Action.PAUSE:
         api.pause(ns, name)
         return None
     if action is Action.SCALE_TO_ZERO:
+        if change.live_state == "paused":
+            # The API refuses to scale a paused endpoint to zero ("resume it first"): without this,
+            # paused → scaled_to_zero would fail on every pass and never converge.
+            _resume(api, ns, name)
+            api.scale_to_zero(ns, name)
+            return "resumed first: a paused endpoint cannot scale to zero"
         api.scale_to_zero(ns, name)
         return None
     if action is Action.DELETE:
         return _delete(api, ns, name)
+    return None
+
+
+def _resume(api: api_client.EndpointsApi, ns: str, name: str) -> str | None:
+    try:
+        api.resume(ns, name)
+    except api_errors.BadRequest as exc:
+        if "already running" not in exc.detail.lower():
+            raise
+        return "already running"
     return None
 
 

@@ -265,8 +265,13 @@ def create_payload(desired: DesiredEndpoint) -> dict[str, Any]:
     return payload
 
 
-def update_payload(desired: DesiredEndpoint, paths: list[str], *, secrets: bool = False) -> dict[str, Any]:
-    """A partial ``PUT`` body with only ``paths`` (whole values for images, maps and lists)."""
+def update_payload(
+    desired: DesiredEndpoint, paths: list[str], *, secrets: bool = False, remove_secrets: bool = False
+) -> dict[str, Any]:
+    """A partial ``PUT`` body with only ``paths`` (whole values for images, maps and lists).
+
+    ``secrets`` re-sends the spec's secrets; ``remove_secrets`` sends none (``{}``) when the spec
+    dropped every secret hfleet had set (the plan says so with a ``model.secrets`` "(removed)")."""
     payload: dict[str, Any] = {}
     for path in paths:
         if path in IMMUTABLE_PATHS:
@@ -275,4 +280,6 @@ def update_payload(desired: DesiredEndpoint, paths: list[str], *, secrets: bool 
         _set(payload, path, value)
     if secrets and desired.spec.secrets is not None:
         _set(payload, "model.secrets", _secrets(desired.spec))
+    elif remove_secrets:
+        _set(payload, "model.secrets", {})  # every secret hfleet had set was removed from the spec
     return payload

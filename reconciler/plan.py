@@ -312,7 +312,14 @@ def _compare(want: desired_mod.DesiredEndpoint, have: live.LiveEndpoint) -> tupl
         fields.append(
             FieldChange("model.secrets", "(hidden)", "(rotated)" if have.secrets_fingerprint else "(set)")
         )
-    return fields, secrets and want.secrets_fingerprint is not None
+        return fields, True
+    if secrets and have.secrets_fingerprint is not None:
+        # The spec no longer declares any secret, but hfleet set some (the live fingerprint tag says
+        # so): remove them, as removing one of several keys does. Leaving them would keep a
+        # credential the team took out of the spec.
+        fields.append(FieldChange("model.secrets", "(hidden)", "(removed)"))
+        return fields, True
+    return fields, False
 
 
 def compute(
@@ -389,6 +396,7 @@ def compute(
         power = _power_change(want, have)
         if have.health is live.Health.FAILED and not (power and power[0] is Action.PAUSE):
             all_fields = tuple(FieldChange(p, have.flat().get(p), v) for p, v in sorted(want.flat.items()))
+            all_fields += tuple(f for f in fields if f.path == "model.secrets")  # rotated or removed
             changes.append(
                 Change(
                     Action.UPDATE,

@@ -1,0 +1,217 @@
+"""Promise: two runs on the same fleet at once (a CI push and the CronJob) cannot make conflicting
+changes.
+
+(a) ``apply`` holds an OS file lock per fleet in ``$HFLEET_STATE_DIR/locks/<fleet>.lock``: a second
+    apply fails fast naming the holder, before reading or writing anything, or with ``--lock-timeout``
+    waits, re-reads the live state and finds nothing left to do. A killed holder leaves no stale lock.
+(b) A saved plan (``plan --out``) pins the live state and specs it was computed from: once another
+    plan has been applied, ``apply --plan`` of the older one is refused as stale (exit 3, no write).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler import reconcile
+from reconciler.emulator import FaultRule
+from tests.reliability import helpers
+
+N = 40
+
+
+class Drained:
+    """A child process whose stderr is read in a thread (no pipe ever fills), watched for a marker."""
+
+    def __init__(self, proc: subprocess.Popen[str], marker: str) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+        self.seen = threading.Event()
+        self.marker = marker
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            if self.marker in line:
+                self.seen.set()
+
+    def finish(self, timeout: float = 60) -> tuple[int, str, str]:
+        out = self.proc.stdout.read() if self.proc.stdout is not None else ""
+        self.proc.wait(timeout=timeout)
+        self.thread.join(timeout=10)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        return self.proc.returncode, out, "".join(self.lines)
+
+
+def slow_fleet(tmp_path: Path, emu: Any) -> Path:
+    emu.faults.add(FaultRule(kind="latency", latency=0.04, method="POST"))  # every create takes 40 ms
+    return helpers.write_specs(tmp_path / "specs", {f"c-{i:02d}": "" for i in range(N)})
+
+
+def start_apply(url: str, specs: Path, state_dir: Path, *extra: str) -> Drained:
+    proc = helpers.hfleet_process(
+        url, "apply", str(specs), "--yes", "--parallelism", "2", *extra, state_dir=state_dir
+    )
+    return Drained(proc, '"apply.change.started"')
+
+
+def creates(emu: Any) -> list[Any]:
+    return [r for r in emu.requests if r.method == "POST" and r.path == "/v2/endpoint/emulator"]
+
+
+def test_a_second_apply_fails_fast_naming_the_holder(tmp_path: Path, emu: Any, url: str) -> None:
+    specs, state = slow_fleet(tmp_path, emu), tmp_path / "state"
+    first = start_apply(url, specs, state)
+    assert first.seen.wait(30), first.lines
+    started = time.monotonic()
+    code, out, err = helpers.hfleet_run(url, "apply", str(specs), "--yes", state_dir=state)
+    assert time.monotonic() - started < 10
+    assert code == 1, out + err
+    assert f"fleet 'team' is being applied by pid {first.proc.pid}" in err
+    assert "--lock-timeout" in err
+    code, out, err = first.finish()
+    assert code == 0, out + err
+    assert len(creates(emu)) == N and all(r.status == 200 for r in creates(emu))  # each exactly once
+    assert set(helpers.live_by_name(url)) == {f"c-{i:02d}" for i in range(N)}
+
+
+def test_with_lock_timeout_the_second_waits_and_finds_nothing_to_do(
+    tmp_path: Path, emu: Any, url: str
+) -> None:
+    specs, state = slow_fleet(tmp_path, emu), tmp_path / "state"
+    first = start_apply(url, specs, state)
+    assert first.seen.wait(30), first.lines
+    second = start_apply(url, specs, state, "--lock-timeout", "60s")
+    code1, out1, err1 = first.finish()
+    code2, out2, err2 = second.finish()
+    assert code1 == 0, out1 + err1
+    assert code2 == 0 and "No changes" in out2, out2 + err2
+    assert not second.seen.is_set()  # it applied nothing
+    assert len(creates(emu)) == N and {r.status for r in creates(emu)} == {200}
+
+
+def test_the_lock_is_checked_before_any_request(tmp_path: Path, emu: Any, url: str) -> None:
+    specs = helpers.write_specs(tmp_path / "specs", {"a": ""})
+    with reconcile.fleet_lock("team"):  # another run holds the fleet (same state dir)
+        code, out, err = helpers.run_cli(
+            "--api-url", url + "/v2", "--token", helpers.TOKEN, "apply", str(specs), "--yes"
+        )
+    assert code == 1 and "is being applied by pid" in err, out + err
+    assert emu.requests == []
+    # Another fleet is not blocked by it.
+    other = helpers.write_specs(tmp_path / "other", {"b": ""}, fleet="other")
+    with reconcile.fleet_lock("team"):
+        code, out, err = helpers.run_cli(
+            "--api-url", url + "/v2", "--token", helpers.TOKEN, "apply", str(other), "--yes"
+        )
+    assert code == 0, out + err
+
+
+def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path, emu: Any, url: str) -> None:
+    specs, state = slow_fleet(tmp_path, emu), tmp_path / "state"
+    first = start_apply(url, specs, state)
+    assert first.seen.wait(30), first.lines
+    first.proc.send_signal(signal.SIGKILL)
+    first.finish()
+    assert (state / "locks" / "team.lock").exists()
+    emu.faults.clear()
+    code, out, err = helpers.hfleet_run(url, "apply", str(specs), "--yes", state_dir=state)
+    assert code == 0, out + err
+    assert set(helpers.live_by_name(url)) == {f"c-{i:02d}" for i in range(N)}
+
+
+# --- (b) saved plans ------------------------------------------------------------------------------
+
+
+def cli(url: str, *args: str) -> tuple[int, str, str]:
+    return helpers.run_cli("--api-url", url + "/v2", "--token", helpers.TOKEN, "--log-format", "json", *args)
+
+
+@pytest.fixture
+def two_versions(tmp_path: Path, emu: Any, url: str) -> tuple[Path, Path]:
+    """Live: a and b. Spec version 1 (the CronJob's checkout) and version 2 (a CI push) differ."""
+    v1 = helpers.write_specs(tmp_path / "v1", {"a": "", "b": ""})
+    code, out, err = cli(url, "apply", str(v1), "--yes")
+    assert code == 0, out + err
+    helpers.write_specs(v1, {"a": "max_replica: 2\n", "b": ""})
+    v2 = helpers.write_specs(tmp_path / "v2", {"a": "max_replica: 3\n", "b": "env: {X: '1'}\n", "c": ""})
+    return v1, v2
+
+
+def test_a_saved_plan_is_refused_once_another_was_applied(
+    tmp_path: Path, emu: Any, url: str, two_versions: tuple[Path, Path]
+) -> None:
+    v1, v2 = two_versions
+    p1, p2 = tmp_path / "p1.json", tmp_path / "p2.json"
+    assert cli(url, "plan", str(v1), "--out", str(p1))[0] == 2
+    assert cli(url, "plan", str(v2), "--out", str(p2))[0] == 2
+    code, out, err = cli(url, "apply", str(v2), "--plan", str(p2), "--yes")
+    assert code == 0, out + err
+    emu.clear_requests()
+    code, out, err = cli(url, "apply", str(v1), "--plan", str(p1), "--yes")
+    assert code == 3, out + err
+    assert f"the saved plan {p1} is stale" in err and "plan again" in err
+    assert helpers.writes(emu) == []
+    live = helpers.live_by_name(url)
+    assert live["a"]["compute"]["scaling"]["maxReplica"] == 3 and "c" in live  # v2 stands, untouched
+
+
+def test_a_saved_plan_only_applies_with_the_specs_it_was_made_from(
+    tmp_path: Path, emu: Any, url: str, two_versions: tuple[Path, Path]
+) -> None:
+    v1, v2 = two_versions
+    p1 = tmp_path / "p1.json"
+    assert cli(url, "plan", str(v1), "--out", str(p1))[0] == 2
+    emu.clear_requests()
+    code, out, err = cli(url, "apply", str(v2), "--plan", str(p1), "--yes")
+    assert code == 3 and "stale" in err, out + err
+    assert helpers.writes(emu) == []
+
+
+def test_a_saved_plan_is_refused_after_someone_changed_the_endpoint(
+    tmp_path: Path, emu: Any, url: str, two_versions: tuple[Path, Path]
+) -> None:
+    """The plan pins the endpoints it writes (config and state): a hotfix made by hand on one of them
+    in the meantime makes it stale. (A change to an endpoint the plan does not touch does not.)"""
+    v1, _ = two_versions
+    p1 = tmp_path / "p1.json"
+    assert cli(url, "plan", str(v1), "--out", str(p1))[0] == 2  # updates a
+    conn = helpers.connect(url)
+    try:
+        conn.api.update("emulator", "a", {"model": {"env": {"HOTFIX": "1"}}})  # a manual change meanwhile
+    finally:
+        conn.close()
+    emu.clear_requests()
+    code, out, err = cli(url, "apply", str(v1), "--plan", str(p1), "--yes")
+    assert code == 3 and "stale" in err, out + err
+    assert helpers.writes(emu) == []
+    assert helpers.live_by_name(url)["a"]["model"]["env"] == {"HOTFIX": "1"}
+
+
+def test_saved_plan_json_is_pinned_by_checksum(
+    tmp_path: Path, emu: Any, url: str, two_versions: tuple[Path, Path]
+) -> None:
+    v1, _ = two_versions
+    p1 = tmp_path / "p1.json"
+    code, _, err = cli(url, "plan", str(v1), "--out", str(p1))
+    body = json.loads(p1.read_text())
+    assert code == 2 and body["checksum"][:16] in err
+    # Tampering with the plan file (e.g. an edited field) is refused too.
+    body["changes"][0]["fields"][0]["new"] = 99
+    p1.write_text(json.dumps(body))
+    emu.clear_requests()
+    code, out, err = cli(url, "apply", str(v1), "--plan", str(p1), "--yes")
+    assert code == 3 and "stale" in err, out + err
+    assert helpers.writes(emu) == []
