@@ -290,10 +290,7 @@ def _power_change(want: desired_mod.DesiredEndpoint, have: live.LiveEndpoint) ->
         if state != "paused":
             return Action.PAUSE, want.power_reason
         return None
-    if state == "paused":
-        # The API scales only a started endpoint to zero: resume now, scale to zero on the next pass.
-        return Action.RESUME, want.power_reason + " (resumed first: only a started endpoint scales to zero)"
-    if state != "scaledToZero":
+    if state != "scaledToZero":  # from paused, apply resumes it first (the API refuses otherwise)
         return Action.SCALE_TO_ZERO, want.power_reason
     return None
 

@@ -178,7 +178,7 @@ def test_plan_value_round_trips_through_json(tmp_path: Path, api: api_client.End
     assert [c.data() for c in again.changes] == [c.data() for c in result.changes]
 
 
-def test_paused_to_scaled_to_zero_converges_in_two_passes(
+def test_paused_to_scaled_to_zero_converges_in_one_apply(
     tmp_path: Path, api: api_client.EndpointsApi
 ) -> None:
     path = write_fleet(tmp_path, {"a": "min_replica: 0\nstate: paused\n"})
@@ -186,10 +186,9 @@ def test_paused_to_scaled_to_zero_converges_in_two_passes(
     converge(path, api)
     assert api.get("emulator", "a")["status"]["state"] == "paused"
     write_fleet(tmp_path, {"a": "min_replica: 0\nstate: scaled_to_zero\n"})
-    assert actions(plan(path, api)) == {"a": ["resume"]}
-    converge(path, api)
     assert actions(plan(path, api)) == {"a": ["scale_to_zero"]}
-    converge(path, api)
+    _, report = converge(path, api)
+    assert report.ok and "resumed first" in (report.outcomes[0].note or "")
     assert api.get("emulator", "a")["status"]["state"] == "scaledToZero"
     assert not plan(path, api).has_changes
 

@@ -47,10 +47,6 @@ def alias_bomb() -> str:
     return E + "\n".join(lines) + "\n"
 
 
-WINDOW = pytest.mark.xfail(
-    strict=False, reason="window syntax is validated by the schedule work in flight (issue: schedules)"
-)
-
 CASES = [
     # --- YAML itself ---------------------------------------------------------------------------------
     ep("repository: [unclosed\n", 4, "invalid YAML", "yaml-unclosed-flow"),
@@ -256,9 +252,9 @@ CASES = [
         "'up' or 'down'",
         "override-bad-state",
     ),
-    ep("schedule: {uptime: Mon-Fri 25:00-19:00}\n", 3, "25:00", "window-bad-hour", marks=[WINDOW]),
-    ep("schedule: {uptime: Funday 08:00-19:00}\n", 3, "Funday", "window-bad-day", marks=[WINDOW]),
-    ep("schedule: {uptime: Mon-Fri 08:00}\n", 3, "window", "window-no-end", marks=[WINDOW]),
+    ep("schedule: {uptime: Mon-Fri 25:00-19:00}\n", 3, "25:00", "window-bad-hour"),
+    ep("schedule: {uptime: Funday 08:00-19:00}\n", 3, "Funday", "window-bad-day"),
+    ep("schedule: {uptime: Mon-Fri 08:00}\n", 3, "window", "window-no-end"),
 ]
 
 
