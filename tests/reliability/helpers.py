@@ -13,7 +13,6 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -26,6 +25,7 @@ from click.testing import CliRunner
 from reconciler import cli, reconcile
 from reconciler.api import retry
 from reconciler.emulator import Durations, Emulator, EmulatorConfig, Identity
+from tests.conftest import write_fleet
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITES = ("POST", "PUT", "DELETE", "PATCH")
@@ -88,23 +88,6 @@ def run_cli(
     return result.exit_code, result.stdout, result.stderr
 
 
-FLEET_DOC = """\
-kind: Fleet
-name: {fleet}
-namespace: {namespace}
-defaults:
-  vendor: aws
-  region: us-east-1
-  accelerator: cpu
-  instance_type: intel-spr
-  instance_size: x2
-  repository: distilbert/distilbert-base-uncased-finetuned-sst-2-english
-  task: text-classification
-  min_replica: 1
-  max_replica: 1
-"""
-
-
 def write_specs(
     directory: Path,
     endpoints: Mapping[str, str],
@@ -113,14 +96,7 @@ def write_specs(
     namespace: str = "emulator",
 ) -> Path:
     """A fleet directory: ``endpoints`` maps each name to extra YAML lines (replaces older files)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for old in directory.glob("*.yaml"):
-        old.unlink()
-    (directory / "fleet.yaml").write_text(FLEET_DOC.format(fleet=fleet, namespace=namespace))
-    docs = [f"kind: Endpoint\nname: {name}\n" + textwrap.dedent(extra) for name, extra in endpoints.items()]
-    if docs:
-        (directory / "endpoints.yaml").write_text("---\n".join(docs))
-    return directory
+    return write_fleet(directory, dict(endpoints), fleet=fleet, namespace=namespace)
 
 
 def live_by_name(url: str, namespace: str = "emulator", token: str = TOKEN) -> dict[str, dict[str, Any]]:

@@ -20,7 +20,23 @@ import pytest
 from reconciler.spec import source
 from tests.reliability import helpers
 
-FLEET = helpers.FLEET_DOC.format(fleet="team", namespace="emulator") + (
+# The fleet document of every case, spelled out here: the expected line numbers count on it.
+_FLEET_DOC = """\
+kind: Fleet
+name: {fleet}
+namespace: {namespace}
+defaults:
+  vendor: aws
+  region: us-east-1
+  accelerator: cpu
+  instance_type: intel-spr
+  instance_size: x2
+  repository: distilbert/distilbert-base-uncased-finetuned-sst-2-english
+  task: text-classification
+  min_replica: 1
+  max_replica: 1
+"""
+FLEET = _FLEET_DOC.format(fleet="team", namespace="emulator") + (
     "schedules:\n  office:\n    timezone: Europe/Paris\n    uptime: Mon-Fri 08:00-19:00\n"
 )
 E = "kind: Endpoint\nname: a\n"  # lines 1-2 of most endpoint files; the case's own lines start at 3
