@@ -29,6 +29,7 @@ from reconciler.spec import models as spec_models
 __all__ = ["SmokeResult", "probe", "run", "table", "to_json"]
 
 log = logs.get_logger(__name__)
+_OPENAI_STYLE = ("vllm", "vllm_neuron", "sglang", "llamacpp", "hf_serve")
 _DEFAULT_INPUTS = {
     "text-generation": "Hello, my name is",
     "chat-completion": "Say hello in one word.",
@@ -70,6 +71,9 @@ def probe(spec: spec_models.EndpointSpec, client: InferenceClient) -> tuple[bool
     """Run one endpoint's probe. Returns (passed, reason, task, latency in ms)."""
     smoke = spec.smoke or spec_models.SmokeSpec()
     task = smoke.task or spec.task or "health"
+    openai_style = spec.image is not None and spec.image.variant in _OPENAI_STYLE
+    if smoke.task is None and task == "text-generation" and openai_style:
+        task = "chat-completion"  # vLLM, SGLang, llama.cpp and hf-serve answer the messages API, not `/`
     given = smoke.input if smoke.input is not None else _DEFAULT_INPUTS.get(task, "Hello")
     text = given if isinstance(given, str) else _text(given)
     started = time.perf_counter()

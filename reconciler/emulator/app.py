@@ -490,7 +490,12 @@ class Emulator:
         image = spec["model"].get("image") or {}
         variant, body = next(iter(image.items())) if image else ("huggingface", {})
         parallel = (body or {}).get("tensorParallelSize")
-        if variant in ("vLLM", "sGLang") and row.num_accelerators > 1 and not parallel:
+        if (
+            variant in ("vLLM", "sGLang")
+            and row.accelerator == "gpu"
+            and row.num_accelerators > 1
+            and not parallel
+        ):
             raise wire.HttpError(
                 400,
                 f"VALIDATION_FAILED: model.image.{variant}: tensorParallelSize is required on a "

@@ -359,3 +359,10 @@ def test_vllm_on_several_gpus_needs_a_parallelism_size(emulator: Emulator) -> No
     assert refused.status_code == 400 and "tensorParallelSize" in refused.json()["error"]
     body["model"]["image"] = {"vLLM": {"url": "v", "tensorParallelSize": 4}}
     assert client(emulator).post("/v2/endpoint/emulator", json=body).status_code == 200
+
+
+def test_the_parallelism_rule_is_for_gpus_only(emulator: Emulator) -> None:
+    body = payload(
+        "cpu-vllm", model={"repository": "m", "framework": "pytorch", "image": {"vLLM": {"url": "v"}}}
+    )
+    assert client(emulator).post("/v2/endpoint/emulator", json=body).status_code == 200  # intel-spr x2

@@ -18,6 +18,7 @@ from tests.engine.helpers import converge
 ENDPOINTS = {
     "gen": "task: text-generation\nsmoke: {input: 'Hello there', expect_contains: ''}\n",
     "chat": "task: text-generation\nimage: {tgi: {url: ghcr.io/tgi:3}}\nsmoke: {task: chat-completion}\n",
+    "vllm": "task: text-generation\nimage: {vllm: {url: vllm/vllm-openai:v0.11}}\n",
     "emb": "task: feature-extraction\nimage: {tei: {url: ghcr.io/tei:1}}\n",
     "cls": "smoke: {input: 'I love this product!', expect_label: POSITIVE}\n",
     "wrong": "smoke: {input: 'I love this product!', expect_label: NEGATIVE}\n",
@@ -36,6 +37,7 @@ def test_probes_pass_fail_and_skip(tmp_path: Path, emulator: Any, api: api_clien
         "cls": "passed",
         "emb": "passed",
         "gen": "passed",
+        "vllm": "passed",
         "off": "skipped",
         "quiet": "skipped",
         "wrong": "failed",
@@ -44,7 +46,8 @@ def test_probes_pass_fail_and_skip(tmp_path: Path, emulator: Any, api: api_clien
     assert results["off"].reason == "paused"
     assert results["emb"].latency_ms is not None
     table = smoke.table(list(results.values()))
-    assert "Smoke: 4 passed, 1 failed, 2 skipped." in table
+    assert results["vllm"].task == "chat-completion"  # an OpenAI-style server gets the messages API
+    assert "Smoke: 5 passed, 1 failed, 2 skipped." in table
 
 
 def test_a_scaled_to_zero_endpoint_is_woken(
