@@ -279,7 +279,7 @@ def _create_with_payload(
                 raise errors.ForeignEndpoint(
                     f"{want.name}: an endpoint with this name exists and is not owned by fleet {fleet!r}"
                 ) from None
-            fields = plan_mod._diff(want.flat, existing.flat())
+            fields = plan_mod.field_changes(want.flat, existing.flat())
             if fields:
                 api.update(
                     ns, want.name, desired_mod.update_payload(want, [f.path for f in fields], secrets=True)

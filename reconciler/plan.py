@@ -35,7 +35,7 @@ from reconciler import desired as desired_mod
 from reconciler import errors, live
 from reconciler.spec import models as spec_models
 
-__all__ = ["Action", "Change", "FieldChange", "Plan", "compute"]
+__all__ = ["Action", "Change", "FieldChange", "Plan", "compute", "field_changes"]
 
 WAIT_REQUEUE = timedelta(seconds=30)
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -262,7 +262,7 @@ class Plan:
         return replace(self, extra={**self.extra, "options": {**self.extra.get("options", {}), **options}})
 
 
-def _diff(want: Mapping[str, Any], have: Mapping[str, Any]) -> list[FieldChange]:
+def field_changes(want: Mapping[str, Any], have: Mapping[str, Any]) -> list[FieldChange]:
     """Field changes of the managed paths (only paths present in ``want`` are compared)."""
     out = []
     for path, value in want.items():
@@ -303,7 +303,7 @@ def _compare(want: desired_mod.DesiredEndpoint, have: live.LiveEndpoint) -> tupl
         # Unknown secret values: keep the live fingerprint tag, and do not claim a rotation.
         kept = [t for t in have_flat["tags"] if t.startswith(live.SECRETS_TAG_PREFIX)]
         want_flat["tags"] = sorted([*want_flat["tags"], *kept])
-    fields = _diff(want_flat, have_flat)
+    fields = field_changes(want_flat, have_flat)
     secrets = want.secrets_resolvable and want.secrets_fingerprint != have.secrets_fingerprint
     if secrets and want.secrets_fingerprint is not None:
         fields.append(

@@ -503,7 +503,7 @@ class Emulator:
             )
         limit = self._quota_limit(namespace, row.instance_type)
         if limit is not None:
-            used = self._used(namespace, row.instance_type, skip=skip_quota_of)
+            used = self._usage(namespace, skip=skip_quota_of).get(row.instance_type, 0)
             wanted = high * row.num_accelerators
             if used + wanted > limit:
                 raise wire.HttpError(
@@ -519,31 +519,30 @@ class Emulator:
             return None
         return self.config.default_gpu_quota
 
-    def _used(self, namespace: str, instance_type: str, skip: str | None = None) -> int:
-        used = 0
+    def _usage(self, namespace: str, skip: str | None = None) -> dict[str, int]:
+        """Accelerators in use per instance type (maxReplica × accelerators), in one pass."""
+        used: dict[str, int] = {}
         for record in self.store.all(namespace):
-            compute = record["spec"]["compute"]
-            if compute["instanceType"] != instance_type or record["name"] == skip:
-                continue
-            if self._state(record) == "paused":  # [uncertain] paused endpoints release their quota
-                continue
+            if record["name"] == skip or self._state(record) == "paused":
+                continue  # [uncertain] paused endpoints release their quota
+            spec = record["spec"]
+            compute = spec["compute"]
             row = catalog.find(
-                record["spec"]["provider"]["vendor"],
-                record["spec"]["provider"]["region"],
-                instance_type,
+                spec["provider"]["vendor"],
+                spec["provider"]["region"],
+                compute["instanceType"],
                 compute["instanceSize"],
             )
-            used += int(compute["scaling"]["maxReplica"]) * (row.num_accelerators if row else 1)
+            count = int(compute["scaling"]["maxReplica"]) * (row.num_accelerators if row else 1)
+            used[compute["instanceType"]] = used.get(compute["instanceType"], 0) + count
         return used
 
     def _quota_view(self, namespace: str) -> dict[str, tuple[int, int]]:
+        used = self._usage(namespace)
         out = {}
         for row in catalog.COMPUTES:
             limit = self._quota_limit(namespace, row.instance_type)
-            out[row.instance_type] = (
-                limit if limit is not None else 100_000,
-                self._used(namespace, row.instance_type),
-            )
+            out[row.instance_type] = (limit if limit is not None else 100_000, used.get(row.instance_type, 0))
         return out
 
     def _create(self, namespace: str, identity: Identity, body: bytes, base: str) -> Response:

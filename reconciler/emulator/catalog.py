@@ -32,10 +32,6 @@ class Compute:
         return f"{self.vendor}-{self.region}-{self.instance_type}-{self.instance_size}"
 
 
-def _sizes(n: int) -> int:
-    return n
-
-
 _GPU = {
     # instance type: (architecture, GPU memory per GPU, {size: price}, status)
     "nvidia-t4": ("Nvidia T4", 16, {"x1": 0.5, "x4": 3.0}, "available"),

@@ -3,7 +3,7 @@
 Owns: ``AsyncInferenceClient``. Streams are returned by an awaited call (the request and its retries
 happen first) and consumed with ``async for``. Requests, retries and errors are the sync client's:
 both build them with ``_protocol``. Keep the two files in step.
-Called by: the smoke command when it probes many endpoints at once, and tests.
+Called by: library users with an event loop, and tests (the smoke command uses the sync client).
 Must not: log or show the token; it goes in the Authorization header and nowhere else.
 """
 

@@ -11,7 +11,6 @@ Document kinds: ``kind: Fleet`` (exactly one across all files: ``name``, ``names
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from collections.abc import Iterable
@@ -381,8 +380,3 @@ def _model_in(annotation: Any) -> Any:
             if found is not None:
                 return found
     return None
-
-
-def suggest(word: str, choices: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return close[0] if close else None

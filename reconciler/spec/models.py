@@ -40,6 +40,7 @@ __all__ = [
     "RegistryCredentials",
     "SecretRef",
     "SmokeSpec",
+    "did_you_mean",
 ]
 
 API_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
@@ -231,7 +232,7 @@ class ImageSpec(_Model):
             raise ValueError(
                 at_path(
                     str(variant),
-                    _did_you_mean(f"unknown image variant {variant!r}", variant, list(IMAGE_VARIANTS)),
+                    did_you_mean(f"unknown image variant {variant!r}", variant, list(IMAGE_VARIANTS)),
                 )
             )
         body = {} if body is None else body
@@ -244,7 +245,7 @@ class ImageSpec(_Model):
         if unknown:
             key = unknown[0]
             raise ValueError(
-                at_path(f"{variant}.{key}", _did_you_mean(f"unknown key {key!r}", key, sorted(allowed)))
+                at_path(f"{variant}.{key}", did_you_mean(f"unknown key {key!r}", key, sorted(allowed)))
             )
         out: dict[str, Any] = {"variant": variant, "options": {}}
         for key, value in body.items():
@@ -413,11 +414,8 @@ class FleetSpec(_Model):
         return value
 
 
-def _did_you_mean(message: str, word: str, choices: list[str]) -> str:
+def did_you_mean(message: str, word: str, choices: list[str]) -> str:
     import difflib
 
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"{message}; did you mean {close[0]!r}?" if close else message
-
-
-did_you_mean = _did_you_mean
