@@ -38,9 +38,9 @@ def _template(spec_dir: Path) -> dict[str, Any]:
     """One endpoint as the emulator renders it, created from hfleet's create payload."""
     import httpx
 
-    from reconciler import desired
     from reconciler.api import client as api_client
     from reconciler.emulator import Emulator
+    from reconciler.engine import desired
     from reconciler.spec import loader
 
     fleet = loader.load([spec_dir])
@@ -94,7 +94,7 @@ def _rss_mb() -> float:
 
 
 def _pass(spec_dir: Path, pages: list[bytes]) -> dict[str, Any]:
-    from reconciler import reconcile
+    from reconciler.engine import run as reconcile
     from reconciler.spec import loader
 
     c0 = time.process_time()

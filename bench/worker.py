@@ -44,7 +44,8 @@ def run_hfleet(
     url: str, spec_dir: str, *, prune: bool, parallelism: int, apply: bool = True
 ) -> dict[str, Any]:
     from bench.calls import CallCounter
-    from reconciler import logs, reconcile
+    from reconciler import logs
+    from reconciler.engine import run as reconcile
     from reconciler.spec import loader
 
     # As the CLI does at its default verbosity (info), with the lines going nowhere: the cost of
@@ -122,7 +123,7 @@ def _profiled(work: Any, path: Path) -> dict[str, Any]:
     ``apply._run`` is profiled in its thread and the per-thread profiles are merged)."""
     import threading
 
-    from reconciler import apply as apply_mod
+    from reconciler.engine import apply as apply_mod
 
     local = threading.local()
     threads: list[cProfile.Profile] = []

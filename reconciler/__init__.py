@@ -15,30 +15,30 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reconciler.api.client import EndpointsApi
-    from reconciler.apply import ApplyReport, Outcome
+    from reconciler.engine.apply import ApplyReport, Outcome
+    from reconciler.engine.plan import Action, Change, FieldChange, Plan
+    from reconciler.engine.run import Observation, apply_plan, connect, make_plan, observe
     from reconciler.errors import ReconcilerError, SpecError, UnsafePlanError
-    from reconciler.plan import Action, Change, FieldChange, Plan
-    from reconciler.reconcile import Observation, apply_plan, connect, make_plan, observe
     from reconciler.spec.loader import Fleet, load
 
 _WHERE = {
-    "Action": "reconciler.plan",
-    "ApplyReport": "reconciler.apply",
-    "Change": "reconciler.plan",
+    "Action": "reconciler.engine.plan",
+    "ApplyReport": "reconciler.engine.apply",
+    "Change": "reconciler.engine.plan",
     "EndpointsApi": "reconciler.api.client",
-    "FieldChange": "reconciler.plan",
+    "FieldChange": "reconciler.engine.plan",
     "Fleet": "reconciler.spec.loader",
-    "Observation": "reconciler.reconcile",
-    "Outcome": "reconciler.apply",
-    "Plan": "reconciler.plan",
+    "Observation": "reconciler.engine.run",
+    "Outcome": "reconciler.engine.apply",
+    "Plan": "reconciler.engine.plan",
     "ReconcilerError": "reconciler.errors",
     "SpecError": "reconciler.errors",
     "UnsafePlanError": "reconciler.errors",
-    "apply_plan": "reconciler.reconcile",
-    "connect": "reconciler.reconcile",
+    "apply_plan": "reconciler.engine.run",
+    "connect": "reconciler.engine.run",
     "load": "reconciler.spec.loader",
-    "make_plan": "reconciler.reconcile",
-    "observe": "reconciler.reconcile",
+    "make_plan": "reconciler.engine.run",
+    "observe": "reconciler.engine.run",
 }
 
 __all__ = [

@@ -22,10 +22,12 @@ from typing import Any, NoReturn
 import click
 import structlog
 
-from reconciler import apply as apply_mod
-from reconciler import cost, errors, importer, logs, reconcile, render
-from reconciler import plan as plan_mod
-from reconciler import status as status_mod
+from reconciler import errors, logs, render
+from reconciler.engine import apply as apply_mod
+from reconciler.engine import cost, importer
+from reconciler.engine import plan as plan_mod
+from reconciler.engine import run as reconcile
+from reconciler.engine import status as status_mod
 from reconciler.spec import loader
 from reconciler.spec import schema as spec_schema
 
@@ -502,7 +504,7 @@ def _smoke_after_apply(
     timeout: float,
 ) -> tuple[bool, str]:
     """Run the smoke probes of the endpoints this apply touched; return the verdict and the table."""
-    from reconciler import smoke as smoke_mod
+    from reconciler.engine import smoke as smoke_mod
 
     touched = {
         o.change.name for o in report.outcomes if o.ok and o.change.action is not plan_mod.Action.DELETE
@@ -707,7 +709,7 @@ def smoke(
 
     Paused endpoints and those off by schedule are skipped. Exit 1 if any probe fails.
     """
-    from reconciler import smoke as smoke_mod
+    from reconciler.engine import smoke as smoke_mod
 
     fleet = load_fleet(paths)
     conn = _connect(ctx)
@@ -743,7 +745,7 @@ def schedule_cmd(paths: tuple[str, ...], days: int, now_text: str | None, fmt: s
 
     Offline: reads the specs only (prices need the API; see `plan` and `status`).
     """
-    from reconciler import schedule_view
+    from reconciler.engine import schedule_view
 
     fleet = load_fleet(paths)
     start = parse_now(now_text) or datetime.now(UTC)

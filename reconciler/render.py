@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler import apply as apply_mod
-from reconciler import plan as plan_mod
+from reconciler.engine import apply as apply_mod
+from reconciler.engine import plan as plan_mod
 
 __all__ = ["plan_json", "plan_markdown", "plan_text", "report_json", "report_text", "summary_line"]
 

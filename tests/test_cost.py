@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reconciler.cost import Catalog, CostEstimate, QuotaDemand, monthly_cost, quota_problems
 from reconciler.emulator import catalog as emulator_catalog
+from reconciler.engine.cost import Catalog, CostEstimate, QuotaDemand, monthly_cost, quota_problems
 from reconciler.schedule.evaluate import fraction_up
 from reconciler.schedule.models import ScheduleSpec
 

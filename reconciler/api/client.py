@@ -2,8 +2,8 @@
 
 Owns: one method per route (list with pagination, get, create, update, delete, pause, resume,
 scale-to-zero, hardware, whoami), the Bearer token, retries (``reconciler.api.retry``) and metrics.
-Called by: ``reconciler.live`` (reads) and ``reconciler.apply`` (writes). Must not: decide anything;
-it returns the API's JSON (``dict``) and raises ``reconciler.api.errors`` exceptions.
+Called by: ``reconciler.engine.live`` (reads) and ``reconciler.engine.apply`` (writes).
+Must not: decide anything; it returns the API's JSON (``dict``) and raises ``reconciler.api.errors``.
 
 The ``httpx.Client`` is injected, so tests and ``--emulator`` mount the emulator in-process through
 its transport, and everything else goes over real sockets. The client is thread-safe: the apply

@@ -2,7 +2,7 @@
 
 Owns: the public surface re-exported below; the modules are ``client``, ``async_client``, ``types``
 and ``errors`` (the error tree is drawn in ``errors``' docstring). ``_protocol`` is shared plumbing.
-Called by: the smoke command (``reconciler.smoke``) and tests; talks to the emulator's data plane too.
+Called by: the smoke command (``reconciler.engine.smoke``) and tests; talks to the emulator's data plane too.
 Must not: import other rooms of the reconciler beyond ``errors`` and ``logs``.
 """
 

@@ -1,7 +1,8 @@
 """Evaluating a schedule at an instant: is the endpoint up, why, and when does that change next.
 
 Owns: ``Decision``, ``evaluate``, ``transitions``, ``fraction_up`` and the rule for daylight-saving
-time. Called by: ``reconciler.desired`` (power state of each endpoint) and ``reconciler.schedule_view``.
+time. Called by: ``reconciler.engine.desired`` (power state of each endpoint) and
+``reconciler.engine.schedule_view``.
 Must not: read the clock or do I/O; everything is a pure function of its arguments (results are
 cached, which is invisible to callers).
 

@@ -2,7 +2,7 @@
 
 Owns: the pydantic models of a fleet document and an endpoint document, their field-level rules, and
 the mapping of image variants to the API's keys.
-Called by: ``reconciler.spec.loader`` (validation), ``reconciler.desired`` (building payloads) and
+Called by: ``reconciler.spec.loader`` (validation), ``reconciler.engine.desired`` (building payloads) and
 ``hfleet schema`` (the JSON Schema). Must not: read files or talk to the network.
 
 Keys follow huggingface_hub's ``create_inference_endpoint`` argument names where one exists

@@ -113,7 +113,8 @@ def test_reconcile_serves_health_metrics_converges_and_stops(
 
 def test_two_controllers_never_run_at_once(tmp_path: Path) -> None:
     """A second controller on the same state dir waits for the fleet lock instead of running a pass."""
-    from reconciler import errors, reconcile
+    from reconciler import errors
+    from reconciler.engine import run as reconcile
 
     with (
         reconcile.fleet_lock("team", directory=tmp_path),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from reconciler import apply as apply_mod
-from reconciler import plan as plan_mod
-from reconciler import reconcile
 from reconciler.api import client as api_client
+from reconciler.engine import apply as apply_mod
+from reconciler.engine import plan as plan_mod
+from reconciler.engine import run as reconcile
 from reconciler.spec import loader
 from tests.conftest import T0
 

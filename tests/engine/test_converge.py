@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from reconciler import errors, live
-from reconciler import plan as plan_mod
+from reconciler import errors
 from reconciler.api import client as api_client
+from reconciler.engine import live
+from reconciler.engine import plan as plan_mod
 from tests.conftest import write_fleet
 from tests.emulator.conftest import payload
 from tests.engine.helpers import actions, converge, plan
@@ -200,8 +201,8 @@ def test_drift_made_with_huggingface_hub_over_a_socket(
     import huggingface_hub
     from huggingface_hub import constants
 
-    from reconciler import reconcile
     from reconciler.emulator import Emulator, EmulatorConfig
+    from reconciler.engine import run as reconcile
 
     emulator = Emulator(EmulatorConfig())
     with emulator.serve() as server:

@@ -80,7 +80,7 @@ def test_dropped_connections_are_retried(tmp_path: Path, emulator: Any) -> None:
 
 def test_a_foreign_409_is_never_adopted(tmp_path: Path, emulator: Any, api: api_client.EndpointsApi) -> None:
     """Another team creates the same name between our plan and our create: we fail, we don't adopt."""
-    from reconciler import reconcile
+    from reconciler.engine import run as reconcile
     from reconciler.spec import loader
 
     path = write_fleet(tmp_path, {"race": ""})

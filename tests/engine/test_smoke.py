@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reconciler import cli, smoke
+from reconciler import cli
 from reconciler.api import client as api_client
+from reconciler.engine import smoke
 from reconciler.spec import loader
 from tests.conftest import write_fleet
 from tests.engine.helpers import converge

@@ -22,9 +22,10 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from reconciler import cli, reconcile
+from reconciler import cli
 from reconciler.api import retry
 from reconciler.emulator import Durations, Emulator, EmulatorConfig, Identity
+from reconciler.engine import run as reconcile
 from tests.conftest import write_fleet
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import reconcile
 from reconciler.emulator import FaultRule
+from reconciler.engine import run as reconcile
 from tests.reliability import helpers
 
 N = 40

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from reconciler import apply as apply_mod
-from reconciler import errors, reconcile
-from reconciler import plan as plan_mod
+from reconciler import errors
 from reconciler.api import retry
 from reconciler.emulator import FaultRule
+from reconciler.engine import apply as apply_mod
+from reconciler.engine import plan as plan_mod
+from reconciler.engine import run as reconcile
 from reconciler.spec import loader
 from tests.reliability import helpers
 

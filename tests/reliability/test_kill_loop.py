@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import reconcile
+from reconciler.engine import run as reconcile
 from reconciler.spec import loader
 from tests.reliability import helpers
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import reconcile
+from reconciler.engine import run as reconcile
 from reconciler.spec import loader
 from tests.reliability import helpers
 

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from reconciler import reconcile
 from reconciler.emulator import Emulator, EmulatorConfig
+from reconciler.engine import run as reconcile
 from reconciler.spec import loader
 from tests.conftest import FakeClock, make_api
 from tests.reliability import helpers

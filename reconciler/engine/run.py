@@ -22,12 +22,13 @@ from typing import Any
 
 import httpx
 
-from reconciler import apply as apply_mod
-from reconciler import desired as desired_mod
-from reconciler import errors, live, logs, metrics
-from reconciler import plan as plan_mod
+from reconciler import errors, logs, metrics
 from reconciler.api import client as api_client
 from reconciler.api import retry
+from reconciler.engine import apply as apply_mod
+from reconciler.engine import desired as desired_mod
+from reconciler.engine import live
+from reconciler.engine import plan as plan_mod
 from reconciler.spec import loader
 
 __all__ = [
@@ -215,7 +216,7 @@ def price_plan(
     """
     if not result.has_changes:
         return result
-    from reconciler import cost, pricing
+    from reconciler.engine import cost, pricing
 
     spaces = sorted({c.namespace for c in result.writes})
     catalogs: dict[str, cost.Catalog] = {}

@@ -3,7 +3,7 @@
 Owns: ``DesiredEndpoint`` (the managed fields in the flat shape of ``live.flatten``, the power state
 and why), ``build`` and the payloads sent to the API (``create_payload``, ``update_payload``), and the
 secret references (resolved only when a payload is built, never stored, printed or logged).
-Called by: ``reconciler.plan`` (comparison) and ``reconciler.apply`` (payloads).
+Called by: ``reconciler.engine.plan`` (comparison) and ``reconciler.engine.apply`` (payloads).
 Must not: talk to the network. Reading the clock is the caller's job: ``now`` is an argument.
 
 Only fields the spec sets are *managed* and compared; fields it leaves unset get huggingface_hub's
@@ -20,7 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler import errors, live, logs
+from reconciler import errors, logs
+from reconciler.engine import live
 from reconciler.spec import loader
 from reconciler.spec import models as spec_models
 

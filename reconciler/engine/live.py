@@ -3,7 +3,7 @@
 Owns: ``LiveEndpoint`` (a frozen view over the API's JSON, keeping ``raw``), the health classes of
 the API's states, ``normalize`` (the managed fields of an endpoint in the flat shape ``desired``
 produces) and ``fetch`` (list every namespace, following pagination).
-Called by: ``reconciler.plan`` and ``reconciler.reconcile``. Must not: write anything.
+Called by: ``reconciler.engine.plan`` and ``reconciler.engine.run``. Must not: write anything.
 """
 
 from __future__ import annotations

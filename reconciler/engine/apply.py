@@ -2,7 +2,7 @@
 
 Owns: ``execute`` (phases, per-endpoint ordering, bounded concurrency, idempotent recovery of lost
 responses), ``wait_until_settled`` and the ``ApplyReport``.
-Called by: ``reconciler.reconcile``. Must not: decide what to change (``plan`` did) or raise for one
+Called by: ``reconciler.engine.run``. Must not: decide what to change (``plan`` did) or raise for one
 endpoint's failure: every change produces an ``Outcome`` and the report is always returned.
 
 Order: creates, updates and resumes first; then pauses and scale-to-zero; deletes last. Changes of
@@ -19,11 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler import desired as desired_mod
-from reconciler import errors, live, logs, metrics
-from reconciler import plan as plan_mod
+from reconciler import errors, logs, metrics
 from reconciler.api import client as api_client
 from reconciler.api import errors as api_errors
+from reconciler.engine import desired as desired_mod
+from reconciler.engine import live
+from reconciler.engine import plan as plan_mod
 
 __all__ = ["ApplyReport", "Outcome", "execute", "wait_until_settled"]
 

@@ -18,9 +18,10 @@ from typing import Any
 
 import httpx
 
-from reconciler import desired as desired_mod
-from reconciler import live, logs
+from reconciler import logs
 from reconciler.api import client as api_client
+from reconciler.engine import desired as desired_mod
+from reconciler.engine import live
 from reconciler.inference import errors as inference_errors
 from reconciler.inference.client import InferenceClient
 from reconciler.spec import loader

@@ -2,7 +2,7 @@
 
 Owns: ``annotate`` (per-change monthly cost deltas and the fleet's total), ``check_quota`` (refuse a
 plan whose creates or resizes exceed the namespace's accelerator quota, before any write) and
-``endpoint_costs`` (for ``status``). Called by: ``reconciler.reconcile``. Must not: call the API; the
+``endpoint_costs`` (for ``status``). Called by: ``reconciler.engine.run``. Must not: call the API; the
 hardware catalog is fetched by the caller, and only when the plan has writes, so a no-op plan costs
 no extra call.
 
@@ -17,9 +17,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from reconciler import cost, errors, live
-from reconciler import desired as desired_mod
-from reconciler import plan as plan_mod
+from reconciler import errors
+from reconciler.engine import cost, live
+from reconciler.engine import desired as desired_mod
+from reconciler.engine import plan as plan_mod
 from reconciler.schedule import evaluate as schedule_eval
 from reconciler.spec import models as spec_models
 

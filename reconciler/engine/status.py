@@ -13,8 +13,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from reconciler import cost, pricing, reconcile
-from reconciler import plan as plan_mod
+from reconciler.engine import cost, pricing
+from reconciler.engine import plan as plan_mod
+from reconciler.engine import run as reconcile
 
 __all__ = ["StatusRow", "rows", "table"]
 

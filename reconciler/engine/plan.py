@@ -1,7 +1,7 @@
 """Planning: pair desired endpoints with live ones and decide what to change. Pure.
 
 Owns: ``Action``, ``FieldChange``, ``Change``, ``Plan`` and ``compute``. Called by:
-``reconciler.reconcile`` (and tests). Must not: perform I/O; rendering lives in ``render``.
+``reconciler.engine.run`` (and tests). Must not: perform I/O; rendering lives in ``render``.
 
 ``compute`` works in these steps:
  1. pair every desired endpoint with the live endpoint of the same namespace and name;
@@ -31,8 +31,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from reconciler import desired as desired_mod
-from reconciler import errors, live
+from reconciler import errors
+from reconciler.engine import desired as desired_mod
+from reconciler.engine import live
 from reconciler.spec import models as spec_models
 
 __all__ = ["Action", "Change", "FieldChange", "Plan", "compute", "field_changes"]

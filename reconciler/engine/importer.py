@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
-from reconciler import errors, live, logs
+from reconciler import errors, logs
 from reconciler.api import client as api_client
+from reconciler.engine import live
 from reconciler.spec import models as spec_models
 
 __all__ = ["ImportResult", "run", "spec_from_live"]
