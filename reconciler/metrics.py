@@ -13,6 +13,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = [
+    "API_LATENCY",
     "API_REQUESTS",
     "API_RETRIES",
     "APPLY_CHANGES",
@@ -23,6 +24,7 @@ __all__ = [
     "RECONCILE_DURATION",
     "RECONCILE_RUNS",
     "REGISTRY",
+    "SPEND_RATE",
 ]
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -32,6 +34,13 @@ API_REQUESTS = Counter(
     "Inference Endpoints API calls, by method, route and status.",
     ["method", "route", "status"],
     registry=REGISTRY,
+)
+API_LATENCY = Histogram(
+    "hfleet_api_request_duration_seconds",
+    "Inference Endpoints API call latency (one attempt, headers to last byte), by method, route and status.",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 API_RETRIES = Counter(
     "hfleet_api_retries",
@@ -58,7 +67,16 @@ LAST_SUCCESS = Gauge(
     registry=REGISTRY,
 )
 RECONCILE_RUNS = Counter(
-    "hfleet_reconcile_runs", "Reconcile passes, by result.", ["result"], registry=REGISTRY
+    "hfleet_reconcile_runs",
+    "Reconcile passes, by result: ok, error (an expected failure such as the API being down) or crashed "
+    "(a bug in hfleet).",
+    ["result"],
+    registry=REGISTRY,
+)
+SPEND_RATE = Gauge(
+    "hfleet_spend_rate_usd_per_hour",
+    "What the fleet's endpoints cost per hour right now (list price x ready replicas).",
+    registry=REGISTRY,
 )
 RECONCILE_DURATION = Histogram(
     "hfleet_reconcile_duration_seconds",
