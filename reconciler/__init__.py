@@ -1,7 +1,7 @@
 """hfleet: a declarative fleet manager (GitOps reconciler) for Hugging Face Inference Endpoints.
 
 The public surface for using hfleet as a library; elsewhere, modules are imported as modules
-(``from reconciler import plan`` → ``plan.compute(...)``). The embedded emulator lives in
+(``from reconciler.engine import run`` → ``run.run(...)``). The embedded emulator lives in
 ``reconciler.emulator`` and the inference client in ``reconciler.inference``.
 
 Names are resolved lazily (PEP 562), so ``import reconciler.emulator`` loads the emulator alone:
@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from reconciler.api.client import EndpointsApi
     from reconciler.engine.apply import ApplyReport, Outcome
-    from reconciler.engine.plan import Action, Change, FieldChange, Plan
-    from reconciler.engine.run import Observation, apply_plan, connect, make_plan, observe
+    from reconciler.engine.plan import Action, Change, FieldChange, Plan, Reason
+    from reconciler.engine.run import Observation, Options, RunResult, make_plan, observe, run
+    from reconciler.engine.session import Session, Settings, connect
     from reconciler.errors import ReconcilerError, SpecError, UnsafePlanError
     from reconciler.spec.loader import Fleet, load
 
@@ -29,16 +30,21 @@ _WHERE = {
     "FieldChange": "reconciler.engine.plan",
     "Fleet": "reconciler.spec.loader",
     "Observation": "reconciler.engine.run",
+    "Options": "reconciler.engine.run",
     "Outcome": "reconciler.engine.apply",
     "Plan": "reconciler.engine.plan",
+    "Reason": "reconciler.engine.plan",
     "ReconcilerError": "reconciler.errors",
+    "RunResult": "reconciler.engine.run",
+    "Session": "reconciler.engine.session",
+    "Settings": "reconciler.engine.session",
     "SpecError": "reconciler.errors",
     "UnsafePlanError": "reconciler.errors",
-    "apply_plan": "reconciler.engine.run",
-    "connect": "reconciler.engine.run",
+    "connect": "reconciler.engine.session",
     "load": "reconciler.spec.loader",
     "make_plan": "reconciler.engine.run",
     "observe": "reconciler.engine.run",
+    "run": "reconciler.engine.run",
 }
 
 __all__ = [
@@ -49,16 +55,21 @@ __all__ = [
     "FieldChange",
     "Fleet",
     "Observation",
+    "Options",
     "Outcome",
     "Plan",
+    "Reason",
     "ReconcilerError",
+    "RunResult",
+    "Session",
+    "Settings",
     "SpecError",
     "UnsafePlanError",
-    "apply_plan",
     "connect",
     "load",
     "make_plan",
     "observe",
+    "run",
 ]
 
 

@@ -7,8 +7,9 @@ subclass ``ReconcilerError`` too, so one ``except ReconcilerError`` catches ever
 
     ReconcilerError
     ├── SpecError            one or more problems in the spec files (never a network call before)
-    ├── UnsafePlanError      the plan is refused unless the user says --force
-    │   ├── TooMuchChange    deletes/replacements above the threshold
+    ├── UnsafePlanError      the plan is refused (exit 3); nothing was written
+    │   ├── TooMuchChange    deletes/replacements or updates above the threshold (--force)
+    │   ├── ReplaceNeedsConsent  a delete + re-create without --allow-replace or allow_replace
     │   ├── QuotaExceeded    creates/resizes above the namespace's accelerator quota
     │   └── StalePlan        a saved plan no longer matches the live state
     ├── ForeignEndpoint      an endpoint with our name that we do not own
@@ -26,6 +27,7 @@ __all__ = [
     "Problem",
     "QuotaExceeded",
     "ReconcilerError",
+    "ReplaceNeedsConsent",
     "SpecError",
     "StalePlan",
     "TooMuchChange",
@@ -74,7 +76,11 @@ class UnsafePlanError(ReconcilerError):
 
 
 class TooMuchChange(UnsafePlanError):
-    """The plan deletes or replaces more of the fleet than the safety threshold allows."""
+    """The plan deletes, replaces or rewrites more of the fleet than the safety thresholds allow."""
+
+
+class ReplaceNeedsConsent(UnsafePlanError):
+    """The plan deletes and re-creates endpoints (new URL, cold start) and nobody consented."""
 
 
 class QuotaExceeded(UnsafePlanError):

@@ -1,220 +1,280 @@
-"""The cost model: list prices from the provider catalog, monthly estimates and quota checks.
+"""One cost model: what an endpoint costs per month, before and after a plan, and whether it fits.
 
-Owns: ``Catalog`` (the JSON of ``GET /v2/provider[/{namespace}]`` indexed by hardware),
-``CatalogRow``, ``monthly_cost`` / ``CostEstimate`` and ``quota_problems`` / ``QuotaDemand``.
-Called by: the plan (quota refusal), ``hfleet cost`` / ``schedule`` views. Must not: talk to the
-network or read the clock; the caller fetches the catalog and computes the share of time up
-(``reconciler.schedule.evaluate.fraction_up``).
+Owns: ``Basis`` (hardware, replicas and the share of the month an endpoint is up), ``monthly``,
+``before`` / ``after`` (the two sides of a change), ``annotate`` (per-change deltas and the fleet's
+total), ``check_quota`` and ``spend_rate``. Called by: ``reconciler.engine.run`` (plan, status),
+``hfleet schedule`` and the PR comment, so every number a user sees comes from here.
+Must not: call the API (the caller passes the catalogs) or read the clock (``now`` is an argument).
 
-Billing (API reference §3.4): USD per replica-hour, billed while an endpoint is initializing or
-running; a paused or scaled-to-zero endpoint is not billed. So an endpoint costs nothing while its
-schedule has it off, and while up it runs between ``min_replica`` and ``max_replica`` replicas.
+Billing (pricing docs): USD per replica-hour while initializing or running; paused and
+scaled-to-zero endpoints are not billed. A month is 730 h. Costs are ceilings at ``max_replica``
+(``low`` is the floor at ``min_replica``; the autoscaler's real usage is unknown).
 
-Quota: each catalog row carries ``quota.maxAccelerators`` / ``usedAccelerators``; a demand is
-deployable when ``max - used >= needed`` (huggingface_hub's ``_is_deployable``). Demands are summed
-per (vendor, region, instance type) before the check, so two new endpoints on the same hardware are
-checked together; a negative delta (a shrink or delete) frees accelerators in the same group. The
-unnamespaced route carries placeholder zero quotas: fetch the namespaced one.
+The share of the month an endpoint is up is its *regime*: always on (1), under a schedule (the
+schedule's share over four weeks, overrides included) or off (0, a ``state: paused`` spec). Both
+sides of a change use the same regime unless the live power state says otherwise: a pause the
+schedule does every evening changes nothing in the month's estimate, while resuming an endpoint
+that was paused by hand does. So a change's delta is ``after − before`` of that endpoint, the deltas
+add up to the total's change, and ``--target`` counts untargeted endpoints at their current cost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
+
+from reconciler import errors
+from reconciler.engine import catalog as catalog_mod
+from reconciler.engine.desired import DesiredEndpoint
+from reconciler.engine.plan import Action, Plan
+from reconciler.schedule import evaluate as schedule_eval
+from reconciler.spec.models import PowerState
+from reconciler.wire import ownership
+from reconciler.wire.record import EndpointRecord, State
 
 __all__ = [
     "HOURS_PER_MONTH",
-    "Catalog",
-    "CatalogRow",
-    "CostEstimate",
-    "QuotaDemand",
-    "monthly_cost",
-    "quota_problems",
+    "Basis",
+    "Money",
+    "after",
+    "annotate",
+    "before",
+    "check_quota",
+    "monthly",
+    "regime_fraction",
+    "spend_rate",
 ]
 
 HOURS_PER_MONTH = 730.0  # 365 × 24 / 12
-_NOT_DEPLOYABLE = ("deprecated", "not_available")
-
-Key = tuple[str, str, str, str]
+HORIZON = timedelta(days=28)  # four whole weeks: every weekday counted the same
+BILLED_STATES = frozenset({State.INITIALIZING, State.RUNNING, State.UPDATING})
+Key = tuple[str, str]
 
 
 @dataclass(frozen=True)
-class CatalogRow:
-    """One compute of the catalog (a vendor, region, instance type and size)."""
+class Basis:
+    """What a month of an endpoint costs depends on: hardware, replicas, share of time up."""
 
     vendor: str
     region: str
     instance_type: str
     instance_size: str
-    accelerator: str
-    num_accelerators: int
-    price_per_hour: float | None
-    status: str
-    max_accelerators: int | None
-    used_accelerators: int | None
-
-    @property
-    def key(self) -> Key:
-        return (self.vendor, self.region, self.instance_type, self.instance_size)
-
-    @property
-    def free_accelerators(self) -> int | None:
-        if self.max_accelerators is None or self.used_accelerators is None:
-            return None
-        return self.max_accelerators - self.used_accelerators
+    min_replica: int
+    max_replica: int
+    fraction_up: float
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+@dataclass(frozen=True)
+class Money:
+    hourly: float  # one replica
+    low: float  # per month at min_replica
+    high: float  # per month at max_replica
 
 
-def _float(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def monthly(basis: Basis | None, catalog: catalog_mod.Catalog) -> Money | None:
+    """The month's cost range, or None when the hardware has no price in the catalog."""
+    if basis is None:
+        return Money(0.0, 0.0, 0.0)
+    price = catalog.price(basis.vendor, basis.region, basis.instance_type, basis.instance_size)
+    if price is None:
         return None
-    return float(value)
+    billed = price * HOURS_PER_MONTH * min(max(basis.fraction_up, 0.0), 1.0)
+    low = max(basis.min_replica, 0)
+    return Money(price, billed * low, billed * max(basis.max_replica, low))
 
 
-class Catalog:
-    """Hardware rows by (vendor, region, instance type, instance size)."""
-
-    def __init__(self, rows: Mapping[Key, CatalogRow] | None = None) -> None:
-        self._rows: dict[Key, CatalogRow] = dict(rows or {})
-
-    @classmethod
-    def from_json(cls, payload: Mapping[str, Any]) -> Catalog:
-        """From ``{"vendors": [{"name", "regions": [{"name", "computes": [...]}]}]}``.
-
-        Tolerant: malformed vendors, regions or computes are skipped, missing numbers become None.
-        """
-        rows: dict[Key, CatalogRow] = {}
-        for vendor in payload.get("vendors") or []:
-            if not isinstance(vendor, dict) or not isinstance(vendor.get("name"), str):
-                continue
-            for region in vendor.get("regions") or []:
-                if not isinstance(region, dict) or not isinstance(region.get("name"), str):
-                    continue
-                for compute in region.get("computes") or []:
-                    if not isinstance(compute, dict):
-                        continue
-                    itype, size = compute.get("instanceType"), compute.get("instanceSize")
-                    if not isinstance(itype, str) or not isinstance(size, str):
-                        continue
-                    raw_quota = compute.get("quota")
-                    quota: dict[str, Any] = raw_quota if isinstance(raw_quota, dict) else {}
-                    row = CatalogRow(
-                        vendor=vendor["name"],
-                        region=region["name"],
-                        instance_type=itype,
-                        instance_size=size,
-                        accelerator=str(compute.get("accelerator") or ""),
-                        num_accelerators=_int(compute.get("numAccelerators")) or 1,
-                        price_per_hour=_float(compute.get("pricePerHour")),
-                        status=str(compute.get("status") or "available"),
-                        max_accelerators=_int(quota.get("maxAccelerators")),
-                        used_accelerators=_int(quota.get("usedAccelerators")),
-                    )
-                    rows[row.key] = row
-        return cls(rows)
-
-    def row(self, vendor: str, region: str, instance_type: str, instance_size: str) -> CatalogRow | None:
-        return self._rows.get((vendor, region, instance_type, instance_size))
-
-    def price(self, vendor: str, region: str, instance_type: str, instance_size: str) -> float | None:
-        """USD per replica-hour, or None if the hardware is unknown or has no price."""
-        found = self.row(vendor, region, instance_type, instance_size)
-        return found.price_per_hour if found is not None else None
-
-    def __iter__(self) -> Iterator[CatalogRow]:
-        return iter(self._rows.values())
-
-    def __len__(self) -> int:
-        return len(self._rows)
+def regime_fraction(want: DesiredEndpoint, schedule: Any, now: datetime) -> float:
+    """The share of the month the spec keeps the endpoint up (its regime)."""
+    if want.spec.state in (PowerState.PAUSED, PowerState.SCALED_TO_ZERO):
+        return 0.0
+    if schedule is None:
+        return 1.0
+    return schedule_eval.fraction_up(schedule, now, now + HORIZON)
 
 
-@dataclass(frozen=True)
-class CostEstimate:
-    """USD over the period: ``low`` at ``min_replica`` replicas while up, ``high`` at ``max_replica``."""
+def _live_fraction(have: EndpointRecord, want: DesiredEndpoint | None, schedule: Any, now: datetime) -> float:
+    off = have.state in (State.PAUSED, State.SCALED_TO_ZERO)
+    if want is None:
+        return 0.0 if have.state == State.PAUSED else 1.0
+    spec_off = want.spec.state in (PowerState.PAUSED, PowerState.SCALED_TO_ZERO)
+    if spec_off:
+        # The spec turns it off for good; live it still runs under whatever regime it had.
+        if off:
+            return 0.0
+        return 1.0 if schedule is None else _scheduled(schedule, now)
+    if have.state == State.PAUSED and not (want.by_schedule and want.power is PowerState.PAUSED):
+        return 0.0  # paused by hand: resuming it is what costs money
+    return regime_fraction(want, schedule, now)
 
-    low: float
-    high: float
 
-    def __add__(self, other: CostEstimate) -> CostEstimate:
-        return CostEstimate(self.low + other.low, self.high + other.high)
+def _scheduled(schedule: Any, now: datetime) -> float:
+    return schedule_eval.fraction_up(schedule, now, now + HORIZON)
 
 
-def monthly_cost(
-    price_per_hour: float,
-    min_replica: int,
-    max_replica: int,
-    fraction_up: float,
+def _replicas(low: int | None, high: int | None) -> tuple[int, int]:
+    floor = 1 if low is None else low
+    return floor, (high if high is not None else max(1, floor))
+
+
+def before(
+    have: EndpointRecord | None, want: DesiredEndpoint | None, schedule: Any, now: datetime
+) -> Basis | None:
+    """The endpoint as it stands live, under the regime it is in."""
+    if have is None:
+        return None
+    low, high = _replicas(have.min_replica, have.max_replica)
+    return Basis(
+        have.vendor or "",
+        have.region or "",
+        have.instance_type or "",
+        have.instance_size or "",
+        low,
+        high,
+        _live_fraction(have, want, schedule, now),
+    )
+
+
+def after(
+    have: EndpointRecord | None,
+    want: DesiredEndpoint | None,
+    schedule: Any,
+    now: datetime,
     *,
-    hours: float = HOURS_PER_MONTH,
-) -> CostEstimate:
-    """The cost of one endpoint over ``hours`` (a month by default), billed only while it is up.
+    rewritten: bool,
+) -> Basis | None:
+    """The endpoint once the plan is applied: the spec's stated hardware and replicas where the plan
+    rewrites the configuration (``rewritten``), the live ones otherwise; the spec's regime."""
+    if want is None:
+        return None
+    spec = want.spec
+    ignored = want.ignore
+    if have is None or rewritten:
 
-    ``low = price × max(min_replica, 0) × hours × fraction_up`` (0 with ``min_replica: 0``: it may
-    scale to zero whenever idle) and ``high = price × max_replica × hours × fraction_up``.
-    """
-    if price_per_hour < 0:
-        raise ValueError(f"price_per_hour must not be negative (got {price_per_hour})")
-    if not 0.0 <= fraction_up <= 1.0:
-        raise ValueError(f"fraction_up must be between 0 and 1 (got {fraction_up})")
-    if hours < 0:
-        raise ValueError(f"hours must not be negative (got {hours})")
-    billed = price_per_hour * hours * fraction_up
-    low_replicas = max(min_replica, 0)
-    high_replicas = max(max_replica, low_replicas)
-    return CostEstimate(low=billed * low_replicas, high=billed * high_replicas)
+        def pick(name: str, stated: Any, live: Any) -> Any:
+            return live if (stated is None or name in ignored) and have is not None else stated
+
+        low, high = _replicas(
+            pick("min_replica", spec.min_replica, have.min_replica if have else None),
+            pick("max_replica", spec.max_replica, have.max_replica if have else None),
+        )
+        return Basis(
+            spec.vendor or "",
+            spec.region or "",
+            pick("instance_type", spec.instance_type, have.instance_type if have else None) or "",
+            pick("instance_size", spec.instance_size, have.instance_size if have else None) or "",
+            low,
+            high,
+            regime_fraction(want, schedule, now),
+        )
+    basis = before(have, want, schedule, now)
+    assert basis is not None
+    return replace(basis, fraction_up=regime_fraction(want, schedule, now))
 
 
-@dataclass(frozen=True)
-class QuotaDemand:
-    """Accelerators a plan adds (positive) or frees (negative) on one hardware row."""
-
-    vendor: str
-    region: str
-    instance_type: str
-    instance_size: str
-    accelerators_delta: int
+def _catalog_for(key: Key, catalogs: Mapping[str, catalog_mod.Catalog]) -> catalog_mod.Catalog | None:
+    return catalogs.get(key[0]) or next(iter(catalogs.values()), None)
 
 
-def quota_problems(catalog: Catalog, demands: list[QuotaDemand]) -> list[str]:
-    """One message per hardware group the demands would push over quota (empty: deployable).
+def annotate(
+    plan: Plan,
+    desired: Mapping[Key, DesiredEndpoint],
+    live: Mapping[Key, EndpointRecord],
+    schedules: Mapping[Key, Any],
+    catalogs: Mapping[str, catalog_mod.Catalog],
+) -> Plan:
+    """The plan with each endpoint's monthly delta (on its first change) and the fleet's total after it."""
+    now = plan.now
+    in_plan = {c.key for c in plan.writes}
+    rewritten = {c.key for c in plan.writes if c.action in (Action.UPDATE, Action.REPLACE, Action.CREATE)}
+    deleted = {c.key for c in plan.writes if c.action is Action.DELETE}
+    ours = {k: r for k, r in live.items() if ownership.owner_of(r.tags) == plan.fleet}
+    total = 0.0
+    deltas: dict[Key, float] = {}
+    for key in sorted(set(desired) | set(ours)):
+        book = _catalog_for(key, catalogs)
+        if book is None:
+            continue
+        have, want = ours.get(key), desired.get(key)
+        schedule = schedules.get(key)
+        was = monthly(before(have, want, schedule, now), book)
+        if key in deleted:
+            will: Money | None = Money(0.0, 0.0, 0.0)
+        elif key in in_plan:
+            will = monthly(after(have, want, schedule, now, rewritten=key in rewritten), book)
+        else:
+            will = was if have is not None else Money(0.0, 0.0, 0.0)
+        if was is None or will is None:
+            continue
+        total += will.high
+        if key in in_plan:
+            deltas[key] = will.high - was.high
+    seen: set[Key] = set()
+    changes = []
+    for change in plan.changes:
+        delta = deltas.get(change.key) if change.action.writes else None
+        if delta is not None and change.key not in seen and abs(delta) >= 0.005:
+            seen.add(change.key)
+            changes.append(change.with_cost(delta))
+        else:
+            changes.append(change)
+    return plan.with_costs(tuple(changes), total, sum(deltas.values()))
 
-    Unknown hardware and, for positive demands, hardware that is deprecated or not available are
-    reported too. Rows without quota numbers are not checked.
-    """
+
+def check_quota(
+    plan: Plan,
+    desired: Mapping[Key, DesiredEndpoint],
+    live: Mapping[Key, EndpointRecord],
+    catalogs: Mapping[str, catalog_mod.Catalog],
+) -> None:
+    """Raise ``QuotaExceeded`` if the plan's creates, resizes and resumes need more accelerators than
+    a namespace has left. Nothing has been written when it raises."""
     problems: list[str] = []
-    groups: dict[tuple[str, str, str], list[QuotaDemand]] = {}
-    for demand in demands:
-        groups.setdefault((demand.vendor, demand.region, demand.instance_type), []).append(demand)
-    for (vendor, region, itype), items in groups.items():
-        where = f"{vendor}/{region}"
-        needed = sum(d.accelerators_delta for d in items)
-        reference: CatalogRow | None = None
-        for demand in items:
-            found = catalog.row(vendor, region, itype, demand.instance_size)
-            if found is None:
-                problems.append(
-                    f"{itype} {demand.instance_size} is not in the {where} catalog; "
-                    "cannot check its quota or price"
-                )
+    for namespace, book in catalogs.items():
+        demands: list[catalog_mod.QuotaDemand] = []
+        for change in plan.changes:
+            want = desired.get(change.key)
+            if change.namespace != namespace or want is None:
                 continue
-            if demand.accelerators_delta > 0 and found.status in _NOT_DEPLOYABLE:
-                problems.append(f"{itype} {demand.instance_size} in {where} is {found.status}")
-            if reference is None or found.max_accelerators is not None:
-                reference = found
-        if reference is None or needed <= 0:
+            if change.action not in (Action.CREATE, Action.REPLACE, Action.UPDATE, Action.RESUME):
+                continue
+            demand = _demand(book, want, live.get(change.key), replacing=change.action is Action.REPLACE)
+            if demand is not None:
+                demands.append(demand)
+        problems += catalog_mod.quota_problems(book, demands)
+    if problems:
+        raise errors.QuotaExceeded("the plan exceeds the namespace's quota: " + "; ".join(problems))
+
+
+def _accelerators(book: catalog_mod.Catalog, vendor: str, region: str, itype: str, size: str) -> int:
+    row = book.row(vendor, region, itype, size)
+    return int(row.num_accelerators) if row is not None else 0
+
+
+def _demand(
+    book: catalog_mod.Catalog, want: DesiredEndpoint, have: EndpointRecord | None, *, replacing: bool
+) -> catalog_mod.QuotaDemand | None:
+    spec = want.spec
+    itype = spec.instance_type or (have.instance_type if have else "") or ""
+    size = spec.instance_size or (have.instance_size if have else "") or ""
+    where = (spec.vendor or "", spec.region or "", itype, size)
+    need = _accelerators(book, *where) * (spec.max_replica or (have.max_replica if have else None) or 1)
+    if have is not None and not replacing and have.state != State.PAUSED and have.instance_type == itype:
+        was = (have.vendor or "", have.region or "", have.instance_type or "", have.instance_size or "")
+        need -= _accelerators(book, *was) * (have.max_replica or 1)
+    return catalog_mod.QuotaDemand(*where, need) if need > 0 else None
+
+
+def spend_rate(live: Mapping[Key, EndpointRecord], catalogs: Mapping[str, catalog_mod.Catalog]) -> float:
+    """What the endpoints cost per hour right now: list price × ready replicas while billed."""
+    total = 0.0
+    for key, have in live.items():
+        book = _catalog_for(key, catalogs)
+        if book is None or have.state not in BILLED_STATES:
             continue
-        free = reference.free_accelerators
-        if free is None:
-            continue
-        if free < needed:
-            assert reference.max_accelerators is not None and reference.used_accelerators is not None
-            problems.append(
-                f"quota exceeded for {itype} in {where}: the plan needs {needed} more "
-                f"accelerator{'s' if needed != 1 else ''} but only {max(free, 0)} of "
-                f"{reference.max_accelerators} are free ({reference.used_accelerators} used)"
-            )
-    return problems
+        price = book.price(
+            have.vendor or "", have.region or "", have.instance_type or "", have.instance_size or ""
+        )
+        total += (price or 0.0) * have.ready_replica
+    return total

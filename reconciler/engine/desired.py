@@ -1,14 +1,13 @@
 """Desired state: what each endpoint should look like now (spec + defaults + schedule at ``now``).
 
-Owns: ``DesiredEndpoint`` (the managed fields in the flat shape of ``live.flatten``, the power state
-and why), ``build`` and the payloads sent to the API (``create_payload``, ``update_payload``), and the
-secret references (resolved only when a payload is built, never stored, printed or logged).
-Called by: ``reconciler.engine.plan`` (comparison) and ``reconciler.engine.apply`` (payloads).
+Owns: ``DesiredEndpoint`` (the owned fields as ``reconciler.wire.convert.desired_view`` gives them,
+the power state and why, the secrets fingerprint, what the spec asks hfleet to leave alone) and
+``build``. Called by: ``reconciler.engine.run`` (observation), ``decide`` and ``apply``.
 Must not: talk to the network. Reading the clock is the caller's job: ``now`` is an argument.
 
-Only fields the spec sets are *managed* and compared; fields it leaves unset get huggingface_hub's
-defaults on create (min/max replica 1, framework pytorch, type authenticated, the Hugging Face image)
-and are not compared afterwards, so server-side defaults never show up as drift.
+Secret values are resolved only to fingerprint them (a keyed, truncated digest kept in a tag, which
+tells "changed" from "unchanged" and nothing else) and, by apply, to build a payload; they are
+never stored in a plan, printed or logged.
 """
 
 from __future__ import annotations
@@ -21,23 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import errors, logs
-from reconciler.engine import live
 from reconciler.spec import loader
 from reconciler.spec import models as spec_models
+from reconciler.wire import convert
 
-__all__ = [
-    "DesiredEndpoint",
-    "SecretUnavailable",
-    "build",
-    "create_payload",
-    "resolve_secret",
-    "update_payload",
-]
-
-# Wire paths that cannot change in place: a change means delete + create.
-IMMUTABLE_PATHS = ("provider.vendor", "provider.region", "type", "privateService")
-# Wire paths whose value is sent whole on update.
-WHOLE_PATHS = ("model.image", "model.env", "model.command", "model.args", "tags", "compute.scaling.measure")
+__all__ = ["DesiredEndpoint", "SecretUnavailable", "build", "resolve_secret"]
 
 
 class SecretUnavailable(errors.ReconcilerError):
@@ -51,20 +38,26 @@ class DesiredEndpoint:
     spec: spec_models.EndpointSpec
     namespace: str
     fleet: str
-    flat: dict[str, Any]
+    view: dict[str, Any]  # API path → value, for every field the spec states
     power: spec_models.PowerState
     power_reason: str
+    by_schedule: bool  # the power state comes from the schedule (not the spec's ``state``)
     next_boundary: datetime | None
     secrets_fingerprint: str | None
     secrets_resolvable: bool
+    ignore: frozenset[str]  # spec names of ``ignore_changes``
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     @property
-    def protect(self) -> bool:
-        return bool(self.spec.protect)
+    def key(self) -> tuple[str, str]:
+        return (self.namespace, self.name)
+
+    @property
+    def allow_replace(self) -> bool:
+        return bool(getattr(self.spec, "allow_replace", False))
 
 
 def resolve_secret(ref: spec_models.SecretRef, what: str) -> str:
@@ -92,11 +85,12 @@ def _secret_material(spec: spec_models.EndpointSpec) -> list[tuple[str, spec_mod
     return items
 
 
-def _fingerprint(fleet: str, spec: spec_models.EndpointSpec) -> tuple[str | None, bool]:
-    """A 64-bit keyed digest of the secret values, kept in a tag to detect rotation.
+def fingerprint(fleet: str, spec: spec_models.EndpointSpec) -> tuple[str | None, bool]:
+    """A 64-bit keyed digest of every secret value (``model.secrets`` and the registry password).
 
-    It never leaves the value: the digest is salted with the fleet and endpoint names and truncated,
-    so it cannot be looked up in a table; it only tells "changed" from "unchanged".
+    Salted with the fleet and endpoint names and truncated, so it cannot be looked up in a table; it
+    only tells "changed" from "unchanged". Returns (None, False) when a value cannot be read here
+    (a plan in CI without the secrets): rotation is then not checked.
     """
     material = _secret_material(spec)
     if not material:
@@ -120,167 +114,41 @@ def build(
     last_change: datetime | None = None,
 ) -> DesiredEndpoint:
     """The desired endpoint at ``now``. ``last_change`` (the live ``updatedAt``) feeds the grace period."""
-    power, reason, boundary = _power(fleet, spec, now, last_change)
-    fingerprint, resolvable = _fingerprint(fleet.name, spec)
-    flat = _managed(spec, fleet.name, fingerprint, resolvable)
+    power, reason, by_schedule, boundary = _power(fleet, spec, now, last_change)
+    digest, resolvable = fingerprint(fleet.name, spec)
     return DesiredEndpoint(
         spec=spec,
         namespace=fleet.namespace_of(spec),
         fleet=fleet.name,
-        flat=flat,
+        view=convert.desired_view(spec, fleet.name),
         power=power,
         power_reason=reason,
+        by_schedule=by_schedule,
         next_boundary=boundary,
-        secrets_fingerprint=fingerprint,
+        secrets_fingerprint=digest,
         secrets_resolvable=resolvable,
+        ignore=frozenset(getattr(spec, "ignore_changes", None) or ()),
     )
 
 
 def _power(
     fleet: loader.Fleet, spec: spec_models.EndpointSpec, now: datetime, last_change: datetime | None
-) -> tuple[spec_models.PowerState, str, datetime | None]:
+) -> tuple[spec_models.PowerState, str, bool, datetime | None]:
     wanted = spec.state or spec_models.PowerState.RUNNING
     schedule = fleet.schedule_of(spec)
     if schedule is None and spec.schedule_override is None:
-        return wanted, f"state: {wanted.value}", None
+        return wanted, f"state: {wanted.value}", False, None
     from reconciler.schedule import evaluate as schedule_eval
 
     decision = schedule_eval.evaluate(schedule, now, override=spec.schedule_override, last_change=last_change)
     if wanted is not spec_models.PowerState.RUNNING:
         # An explicit paused/scaled_to_zero state wins over the schedule: the schedule only turns off.
-        return wanted, f"state: {wanted.value}", decision.next_boundary
+        return wanted, f"state: {wanted.value}", False, decision.next_boundary
     if decision.up:
-        return spec_models.PowerState.RUNNING, f"schedule: {decision.reason}", decision.next_boundary
+        return spec_models.PowerState.RUNNING, f"schedule: {decision.reason}", True, decision.next_boundary
     off = (
         spec_models.PowerState.PAUSED
         if decision.off_action == "pause"
         else spec_models.PowerState.SCALED_TO_ZERO
     )
-    return off, f"schedule: {decision.reason}", decision.next_boundary
-
-
-def tags_for(spec: spec_models.EndpointSpec, fleet: str, fingerprint: str | None) -> list[str]:
-    tags = [*(spec.tags or []), live.owner_tag(fleet)]
-    if fingerprint:
-        tags.append(live.SECRETS_TAG_PREFIX + fingerprint)
-    if spec.protect:
-        tags.append(live.PROTECT_TAG)
-    return sorted(dict.fromkeys(tags))
-
-
-def _managed(
-    spec: spec_models.EndpointSpec, fleet: str, fingerprint: str | None, resolvable: bool
-) -> dict[str, Any]:
-    """The flat ``path → value`` of every field the spec manages (see the module docstring)."""
-    flat: dict[str, Any] = {
-        "type": (spec.type or spec_models.EndpointType.AUTHENTICATED).value,
-        "provider.vendor": spec.vendor,
-        "provider.region": spec.region,
-        "compute.accelerator": spec.accelerator,
-        "compute.instanceType": spec.instance_type,
-        "compute.instanceSize": spec.instance_size,
-        "model.repository": spec.repository,
-        "model.image": (spec.image.to_wire() if spec.image else {"huggingface": {}}),
-    }
-    flat["model.image"] = live.flatten({"model": {"image": flat["model.image"]}})["model.image"]
-    optional = {
-        "compute.scaling.minReplica": spec.min_replica,
-        "compute.scaling.maxReplica": spec.max_replica,
-        "compute.scaling.scaleToZeroTimeout": spec.scale_to_zero_timeout,
-        "compute.scaling.measure": (
-            {spec.scaling_metric: spec.scaling_threshold} if spec.scaling_metric is not None else None
-        ),
-        "model.framework": spec.framework,
-        "model.revision": spec.revision,
-        "model.task": spec.task,
-        "model.env": dict(spec.env) if spec.env is not None else None,
-        "model.command": list(spec.container_command) if spec.container_command is not None else None,
-        "model.args": list(spec.container_args) if spec.container_args is not None else None,
-        "route.domain": spec.domain,
-        "route.path": spec.path,
-        "cacheHttpResponses": spec.cache_http_responses,
-        "privateService": _private_service(spec),
-    }
-    flat.update({k: v for k, v in optional.items() if v is not None})
-    tags = tags_for(spec, fleet, fingerprint)
-    if not resolvable:
-        # The secret values are unknown here (e.g. a plan in CI without them): keep whatever
-        # fingerprint the live endpoint has by comparing tags without it (see plan._compare).
-        tags = [t for t in tags if not t.startswith(live.SECRETS_TAG_PREFIX)]
-    flat["tags"] = tags
-    return flat
-
-
-def _private_service(spec: spec_models.EndpointSpec) -> dict[str, Any] | None:
-    if spec.private_link_account_id is None:
-        return None
-    body: dict[str, Any] = {"accountId": spec.private_link_account_id}
-    if spec.private_link_region:
-        body["region"] = spec.private_link_region
-    return body
-
-
-def _set(payload: dict[str, Any], path: str, value: Any) -> None:
-    node = payload
-    *parents, leaf = path.split(".")
-    for part in parents:
-        node = node.setdefault(part, {})
-    node[leaf] = value
-
-
-def _image(spec: spec_models.EndpointSpec) -> dict[str, Any]:
-    if spec.image is None:
-        return {"huggingface": {}}
-    password = None
-    if spec.image.credentials is not None:
-        password = resolve_secret(spec.image.credentials.password, f"{spec.name}: registry password")
-    return spec.image.to_wire(password)
-
-
-def _secrets(spec: spec_models.EndpointSpec) -> dict[str, str]:
-    return {
-        key: resolve_secret(ref, f"{spec.name}: secret {key}")
-        for key, ref in sorted((spec.secrets or {}).items())
-    }
-
-
-def create_payload(desired: DesiredEndpoint) -> dict[str, Any]:
-    """The full ``POST /endpoint/{ns}`` body. Resolves secrets: raises ``SecretUnavailable``."""
-    spec = desired.spec
-    flat = dict(desired.flat)
-    payload: dict[str, Any] = {"name": spec.name}
-    defaults = {
-        "compute.scaling.minReplica": 1,
-        "compute.scaling.maxReplica": 1,
-        "model.framework": "pytorch",
-        "model.revision": None,
-    }
-    for path, value in {**defaults, **flat}.items():
-        if path == "model.image":
-            value = _image(spec)
-        _set(payload, path, value)
-    if spec.scale_to_zero_timeout is None:
-        payload["compute"]["scaling"].setdefault("scaleToZeroTimeout", None)
-    if spec.secrets:
-        payload["model"]["secrets"] = _secrets(spec)
-    return payload
-
-
-def update_payload(
-    desired: DesiredEndpoint, paths: list[str], *, secrets: bool = False, remove_secrets: bool = False
-) -> dict[str, Any]:
-    """A partial ``PUT`` body with only ``paths`` (whole values for images, maps and lists).
-
-    ``secrets`` re-sends the spec's secrets; ``remove_secrets`` sends none (``{}``) when the spec
-    dropped every secret hfleet had set (the plan says so with a ``model.secrets`` "(removed)")."""
-    payload: dict[str, Any] = {}
-    for path in paths:
-        if path in IMMUTABLE_PATHS:
-            continue
-        value = _image(desired.spec) if path == "model.image" else desired.flat.get(path)
-        _set(payload, path, value)
-    if secrets and desired.spec.secrets is not None:
-        _set(payload, "model.secrets", _secrets(desired.spec))
-    elif remove_secrets:
-        _set(payload, "model.secrets", {})  # every secret hfleet had set was removed from the spec
-    return payload
+    return off, f"schedule: {decision.reason}", True, decision.next_boundary

@@ -1,13 +1,19 @@
 """``hfleet import``: write spec files for existing endpoints, and adopt them on purpose.
 
-Owns: the reverse mapping live JSON → spec YAML, and adoption (adding the owner tag with a PUT of
-``tags`` only). Called by: the CLI. Must not: adopt an endpoint owned by another fleet.
+Owns: writing the documents (``reconciler.wire.convert.spec_document`` makes each one), a Fleet
+document when the target directory has none, and adoption (a PUT of ``tags`` only: the owner tag,
+and a marker when the endpoint already has secrets). Called by: the CLI.
+Must not: adopt an endpoint owned by another fleet, or write anything but tags.
 
-Secrets are never read back from the API, so each one becomes a ``from_env`` reference to fill in.
+Secrets are never read back from the API, so each one becomes a ``from_env`` reference named
+``<ENDPOINT>_<KEY>`` (upper case) to fill in; the adoption marker tells the plan that those secrets
+were set before hfleet, so it does not re-send them until they change. The imported directory plans
+with no change: importing then applying sends no write.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,13 +22,13 @@ import yaml
 
 from reconciler import errors, logs
 from reconciler.api import client as api_client
-from reconciler.engine import live
-from reconciler.spec import models as spec_models
+from reconciler.engine import diff
+from reconciler.wire import convert, ownership, record
 
-__all__ = ["ImportResult", "run", "spec_from_live"]
+__all__ = ["ImportResult", "env_name", "run"]
 
 log = logs.get_logger(__name__)
-_WIRE_TO_VARIANT = {v: k for k, v in spec_models.IMAGE_VARIANTS.items()}
+_FLEET_DOC = re.compile(r"^kind:\s*['\"]?Fleet['\"]?\s*$", re.M)
 
 
 @dataclass
@@ -33,79 +39,40 @@ class ImportResult:
     failed: int = 0
 
 
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name)
+def env_name(endpoint: str, key: str) -> str:
+    """The environment variable an imported secret reference names: ``CHAT_LLM_HF_TOKEN``."""
+    return re.sub(r"[^A-Z0-9_]", "_", f"{endpoint}_{key}".upper())
 
 
-def spec_from_live(endpoint: live.LiveEndpoint) -> dict[str, Any]:
-    """An ``Endpoint`` document reproducing the live endpoint's configuration."""
-    raw = endpoint.raw
-    compute = raw.get("compute") or {}
-    scaling = compute.get("scaling") or {}
-    model = raw.get("model") or {}
-    provider = raw.get("provider") or {}
-    route = raw.get("route") or {}
-    doc: dict[str, Any] = {"kind": "Endpoint", "name": endpoint.name, "namespace": endpoint.namespace}
-    simple = {
-        "repository": model.get("repository"),
-        "revision": model.get("revision"),
-        "framework": model.get("framework"),
-        "task": model.get("task"),
-        "accelerator": compute.get("accelerator"),
-        "vendor": provider.get("vendor"),
-        "region": provider.get("region"),
-        "instance_type": compute.get("instanceType"),
-        "instance_size": compute.get("instanceSize"),
-        "type": raw.get("type") if raw.get("type") in ("public", "authenticated", "private") else None,
-        "min_replica": scaling.get("minReplica"),
-        "max_replica": scaling.get("maxReplica"),
-        "scale_to_zero_timeout": scaling.get("scaleToZeroTimeout")
-        if scaling.get("minReplica") == 0
-        else None,
-        "domain": route.get("domain"),
-        "path": route.get("path"),
-        "cache_http_responses": raw.get("cacheHttpResponses"),
-        "container_command": model.get("command") or None,
-        "container_args": model.get("args") or None,
-        "env": model.get("env") or None,
-    }
-    doc.update({k: v for k, v in simple.items() if v is not None})
-    measure = scaling.get("measure")
-    if isinstance(measure, dict) and len(measure) == 1:
-        ((metric, threshold),) = measure.items()
-        if metric in ("hardwareUsage", "pendingRequests"):
-            doc["scaling_metric"] = metric
-            if threshold is not None:
-                doc["scaling_threshold"] = threshold
-    image = model.get("image")
-    if isinstance(image, dict) and len(image) == 1:
-        ((variant, body),) = image.items()
-        name = _WIRE_TO_VARIANT.get(variant)
-        if name and name != "huggingface":
-            options: dict[str, Any] = {}
-            allowed = set(spec_models.VARIANT_OPTIONS[name])
-            for key, value in (body or {}).items():
-                snake = _snake(key)
-                if key == "credentials":
-                    options["credentials"] = {
-                        "username": (value or {}).get("username") or "FILL-ME",
-                        "password": {
-                            "from_env": f"{endpoint.name.upper().replace('-', '_')}_REGISTRY_PASSWORD"
-                        },
-                    }
-                elif (snake in ("url", "port", "health_route") or snake in allowed) and value is not None:
-                    options[snake] = value
-            doc["image"] = {name: options}
-    secrets = model.get("secrets")
-    if isinstance(secrets, dict) and secrets:
-        prefix = endpoint.name.upper().replace("-", "_")
-        doc["secrets"] = {k: {"from_env": f"{prefix}_{k}"} for k in sorted(secrets)}
-    tags = [t for t in endpoint.tags if not t.startswith(("hfleet:", "hfleet-"))]
-    if tags:
-        doc["tags"] = tags
-    if endpoint.state == "paused":
+def _has_fleet_document(folder: Path) -> bool:
+    if not folder.is_dir():
+        return False
+    for path in sorted(folder.rglob("*.y*ml")):
+        try:
+            if _FLEET_DOC.search(path.read_text(errors="replace")):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _document(item: record.EndpointRecord) -> dict[str, Any]:
+    doc = convert.spec_document(item, secret_env=lambda key: env_name(item.name, key))
+    credentials = (item.raw.get("model", {}).get("image", {}).get("custom") or {}).get("credentials")
+    if "image" in doc and "custom" in doc["image"] and isinstance(credentials, dict):
+        username = credentials.get("username")
+        if isinstance(username, str) and username:
+            doc["image"]["custom"]["credentials"] = {
+                "username": username,
+                "password": {"from_env": env_name(item.name, "REGISTRY_PASSWORD")},
+            }
+    if item.state == record.State.PAUSED:
         doc["state"] = "paused"
     return doc
+
+
+def _write(path: Path, doc: dict[str, Any], header: str) -> None:
+    path.write_text(header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
 
 
 def run(
@@ -114,45 +81,87 @@ def run(
     out_dir: Path,
     *,
     fleet: str | None = None,
+    fleet_defined_in: Path | None = None,
     names: list[str] | None = None,
     adopt: bool = False,
     overwrite: bool = False,
 ) -> ImportResult:
-    """Import the endpoints of ``namespace`` (or only ``names``) into spec files under ``out_dir``."""
+    """Import the endpoints of ``namespace`` (or only ``names``) into spec files under ``out_dir``.
+
+    ``fleet_defined_in``: the specs directory that already holds the fleet's document, if any; a
+    Fleet document is written into ``out_dir`` when neither it nor ``out_dir`` has one.
+    """
     result = ImportResult()
-    endpoints = [live.LiveEndpoint(namespace, item) for item in api.iter_endpoints(namespace)]
+    items: list[record.EndpointRecord] = []
+    for raw in api.iter_endpoints(namespace):
+        try:
+            items.append(record.parse(namespace, raw))
+        except record.MalformedRecord as exc:
+            result.lines.append(f"FAILED   {namespace}/{exc.name}: {exc}")
+            result.failed += 1
     if names:
         wanted = set(names)
-        missing = wanted - {e.name for e in endpoints}
-        for name in sorted(missing):
+        for name in sorted(wanted - {e.name for e in items}):
             result.lines.append(f"missing  {namespace}/{name}: no such endpoint")
             result.failed += 1
-        endpoints = [e for e in endpoints if e.name in wanted]
+        items = [e for e in items if e.name in wanted]
     out_dir.mkdir(parents=True, exist_ok=True)
-    for endpoint in sorted(endpoints, key=lambda e: e.name):
-        owner = endpoint.owner()
+    if fleet and not _has_fleet_document(out_dir) and not _inside_fleet(out_dir, fleet_defined_in):
+        path = out_dir / "fleet.yaml"
+        _write(
+            path, {"kind": "Fleet", "name": fleet, "namespace": namespace}, "# Written by hfleet import.\n"
+        )
+        result.written.append(path)
+        result.lines.append(f"wrote    {path} (the fleet document)")
+    for item in sorted(items, key=lambda e: e.name):
+        owner = ownership.owner_of(item.tags)
         if owner is not None and owner != fleet:
-            result.lines.append(f"skipped  {namespace}/{endpoint.name}: owned by fleet {owner!r}")
+            result.lines.append(f"skipped  {namespace}/{item.name}: owned by fleet {owner!r}")
             continue
-        path = out_dir / f"{endpoint.name}.yaml"
+        path = out_dir / f"{item.name}.yaml"
         if path.exists() and not overwrite:
             result.lines.append(f"exists   {path} (use --overwrite)")
         else:
-            doc = spec_from_live(endpoint)
-            header = f"# Imported from {namespace}/{endpoint.name} by hfleet import.\n"
-            if "secrets" in doc:
-                header += "# Secrets are not readable from the API: set the named environment variables.\n"
-            path.write_text(header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+            doc = _document(item)
+            header = f"# Imported from {namespace}/{item.name} by hfleet import.\n"
+            if "secrets" in doc or "credentials" in str(doc.get("image")):
+                header += (
+                    "# Secret values are not readable from the API: set the named environment variables.\n"
+                )
+            _write(path, doc, header)
             result.written.append(path)
             result.lines.append(f"wrote    {path}")
-        if adopt and fleet and owner != fleet:
-            try:
-                tags = sorted({*endpoint.tags, live.owner_tag(fleet)})
-                api.update(namespace, endpoint.name, {"tags": tags})
-            except errors.ReconcilerError as exc:
-                result.lines.append(f"FAILED   adopt {namespace}/{endpoint.name}: {exc}")
-                result.failed += 1
-                continue
-            result.adopted.append(endpoint.name)
-            result.lines.append(f"adopted  {namespace}/{endpoint.name} into fleet {fleet!r}")
+        if adopt and fleet and owner != fleet and _adopt(api, item, fleet, result):
+            result.adopted.append(item.name)
     return result
+
+
+def _inside_fleet(out_dir: Path, specs: Path | None) -> bool:
+    if specs is None:
+        return False
+    try:
+        out_dir.resolve().relative_to(specs.resolve())
+    except ValueError:
+        return False
+    return _has_fleet_document(specs)
+
+
+def _adopt(
+    api: api_client.EndpointsApi, item: record.EndpointRecord, fleet: str, result: ImportResult
+) -> bool:
+    tags = [*item.tags, ownership.owner_tag(fleet)]
+    if item.secret_keys or _has_credentials(item):
+        tags = convert.with_fingerprint(tags, diff.ADOPTED)
+    try:
+        api.update(item.namespace, item.name, {"tags": sorted(dict.fromkeys(tags))})
+    except errors.ReconcilerError as exc:
+        result.lines.append(f"FAILED   adopt {item.namespace}/{item.name}: {logs.redact(str(exc))}")
+        result.failed += 1
+        return False
+    result.lines.append(f"adopted  {item.namespace}/{item.name} into fleet {fleet!r}")
+    return True
+
+
+def _has_credentials(item: record.EndpointRecord) -> bool:
+    body = (item.raw.get("model", {}).get("image", {}) or {}).get("custom") or {}
+    return isinstance(body, dict) and isinstance(body.get("credentials"), dict)

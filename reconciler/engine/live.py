@@ -1,9 +1,9 @@
-"""Live state: the endpoints as the API reports them, normalized for comparison, and their health.
+"""Live state: every endpoint of the fleet's namespaces, as validated records.
 
-Owns: ``LiveEndpoint`` (a frozen view over the API's JSON, keeping ``raw``), the health classes of
-the API's states, ``normalize`` (the managed fields of an endpoint in the flat shape ``desired``
-produces) and ``fetch`` (list every namespace, following pagination).
-Called by: ``reconciler.engine.plan`` and ``reconciler.engine.run``. Must not: write anything.
+Owns: ``LiveState`` (records by ``(namespace, name)``, and the endpoints the API described in a
+malformed way), ``fetch`` and ``fingerprint`` (a digest of an endpoint's configuration and state,
+which pins a saved plan to what it was computed from). Called by: ``reconciler.engine.run`` and
+``wait``. Must not: write anything.
 """
 
 from __future__ import annotations
@@ -13,228 +13,84 @@ import json
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
-from typing import Any
 
 from reconciler import logs
 from reconciler.api import client as api_client
+from reconciler.wire import ownership, record
 
-__all__ = [
-    "OWNER_TAG_PREFIX",
-    "PROTECT_TAG",
-    "SECRETS_TAG_PREFIX",
-    "Health",
-    "LiveEndpoint",
-    "fetch",
-    "flatten",
-    "health_of",
-    "owner_tag",
-]
+__all__ = ["LiveState", "Malformed", "fetch", "fingerprint"]
 
-OWNER_TAG_PREFIX = "hfleet:"
-SECRETS_TAG_PREFIX = "hfleet-secrets:"
-PROTECT_TAG = "hfleet-protect"
-
-
-def owner_tag(fleet: str) -> str:
-    """The tag that marks an endpoint as owned by ``fleet``."""
-    return OWNER_TAG_PREFIX + fleet
-
-
-class Health(StrEnum):
-    """How a live state reads to the reconciler."""
-
-    STABLE = "stable"  # running: writes allowed
-    OFF = "off"  # paused or scaledToZero: writes allowed
-    TRANSITIONAL = "transitional"  # pending, initializing, updating: no write on top
-    FAILED = "failed"  # failed, updateFailed: reported, repaired by re-sending the config
-
-    @property
-    def writable(self) -> bool:
-        return self is not Health.TRANSITIONAL
-
-
-_HEALTH = {
-    "running": Health.STABLE,
-    "paused": Health.OFF,
-    "scaledToZero": Health.OFF,
-    "pending": Health.TRANSITIONAL,
-    "initializing": Health.TRANSITIONAL,
-    "updating": Health.TRANSITIONAL,
-    "failed": Health.FAILED,
-    "updateFailed": Health.FAILED,
-}
-
-
-def health_of(state: str) -> Health:
-    """Unknown states are treated as transitional: never write on top of what we do not understand."""
-    return _HEALTH.get(state, Health.TRANSITIONAL)
+log = logs.get_logger(__name__)
+Key = tuple[str, str]
 
 
 @dataclass(frozen=True)
-class LiveEndpoint:
-    """One endpoint as the API returned it."""
+class Malformed:
+    """An endpoint the API described in a way that breaks its own schema: reported, never touched."""
 
     namespace: str
-    raw: dict[str, Any] = field(repr=False, compare=False)
-
-    @property
-    def name(self) -> str:
-        return str(self.raw.get("name", ""))
-
-    @property
-    def status(self) -> dict[str, Any]:
-        status = self.raw.get("status")
-        return status if isinstance(status, dict) else {}
-
-    @property
-    def state(self) -> str:
-        return str(self.status.get("state") or "unknown")
-
-    @property
-    def health(self) -> Health:
-        return health_of(self.state)
-
-    @property
-    def message(self) -> str:
-        return str(self.status.get("errorMessage") or self.status.get("message") or "")
-
-    @property
-    def url(self) -> str | None:
-        url = self.status.get("url")
-        return str(url) if url else None
-
-    @property
-    def tags(self) -> tuple[str, ...]:
-        tags = self.raw.get("tags")
-        return tuple(str(t) for t in tags) if isinstance(tags, list) else ()
-
-    def owner(self) -> str | None:
-        """The fleet named by the owner tag, if any."""
-        for tag in self.tags:
-            if tag.startswith(OWNER_TAG_PREFIX):
-                return tag[len(OWNER_TAG_PREFIX) :]
-        return None
-
-    @property
-    def secrets_fingerprint(self) -> str | None:
-        for tag in self.tags:
-            if tag.startswith(SECRETS_TAG_PREFIX):
-                return tag[len(SECRETS_TAG_PREFIX) :]
-        return None
-
-    @property
-    def protected(self) -> bool:
-        return PROTECT_TAG in self.tags
-
-    @property
-    def updated_at(self) -> datetime | None:
-        for key in ("updatedAt", "createdAt"):
-            value = self.status.get(key)
-            if isinstance(value, str):
-                try:
-                    return datetime.fromisoformat(_trim_nanos(value.replace("Z", "+00:00")))
-                except ValueError:
-                    continue
-        return None
-
-    @property
-    def replicas(self) -> tuple[int, int]:
-        """(ready, target) replicas."""
-        return int(self.status.get("readyReplica") or 0), int(self.status.get("targetReplica") or 0)
-
-    def flat(self) -> dict[str, Any]:
-        """The configuration as a flat ``path → value`` mapping (see ``flatten``)."""
-        return flatten(self.raw)
-
-    def fingerprint(self) -> str:
-        """A digest of configuration and state, ignoring timestamps and replica counts.
-
-        A saved plan records it for each endpoint it touches; a different value at apply time
-        means the endpoint changed since the plan was made.
-        """
-        body = {"config": self.flat(), "state": self.state}
-        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    name: str
+    problems: tuple[str, ...]
 
 
-def _trim_nanos(text: str) -> str:
-    """Python parses at most microseconds; the API sends nanoseconds (``.263078506+00:00``)."""
-    if "." not in text:
-        return text
-    head, _, tail = text.partition(".")
-    digits = "".join(c for c in tail if c.isdigit())
-    rest = tail[len(digits) :]
-    return f"{head}.{digits[:6]}{rest}"
+@dataclass(frozen=True)
+class LiveState:
+    records: dict[Key, record.EndpointRecord] = field(default_factory=dict)
+    malformed: tuple[Malformed, ...] = ()
+
+    def get(self, key: Key) -> record.EndpointRecord | None:
+        return self.records.get(key)
+
+    def owned_by(self, fleet: str, namespaces: Iterable[str]) -> list[record.EndpointRecord]:
+        spaces = set(namespaces)
+        return sorted(
+            (r for k, r in self.records.items() if k[0] in spaces and ownership.owner_of(r.tags) == fleet),
+            key=lambda r: r.key,
+        )
 
 
-def flatten(raw: dict[str, Any]) -> dict[str, Any]:
-    """The managed configuration fields of an endpoint JSON, as ``path → value``.
+def fingerprint(endpoint: record.EndpointRecord) -> str:
+    """A digest of configuration and state, ignoring timestamps and replica counts.
 
-    Server-filled fields (``compute.id``, ``status``, ``healthRoute``, ``model.fromCatalog``) are
-    left out. ``model.image`` is one value (compared whole) without registry credentials, which the
-    API returns redacted. Secrets are never read back.
+    A saved plan records it for each endpoint it touches; a different value at apply time means the
+    endpoint changed since the plan was made.
     """
-    out: dict[str, Any] = {}
-    provider = raw.get("provider") or {}
-    compute = raw.get("compute") or {}
-    scaling = compute.get("scaling") or {}
-    model = raw.get("model") or {}
-    route = raw.get("route") or {}
-    out["type"] = raw.get("type")
-    out["provider.vendor"] = provider.get("vendor")
-    out["provider.region"] = provider.get("region")
-    out["compute.accelerator"] = compute.get("accelerator")
-    out["compute.instanceType"] = compute.get("instanceType")
-    out["compute.instanceSize"] = compute.get("instanceSize")
-    out["compute.scaling.minReplica"] = scaling.get("minReplica")
-    out["compute.scaling.maxReplica"] = scaling.get("maxReplica")
-    out["compute.scaling.scaleToZeroTimeout"] = scaling.get("scaleToZeroTimeout")
-    out["compute.scaling.measure"] = scaling.get("measure")
-    out["model.repository"] = model.get("repository")
-    out["model.framework"] = model.get("framework")
-    out["model.revision"] = model.get("revision")
-    out["model.task"] = model.get("task")
-    out["model.image"] = _image_without_credentials(model.get("image"))
-    out["model.env"] = model.get("env") or {}
-    out["model.command"] = model.get("command")
-    out["model.args"] = model.get("args")
-    out["route.domain"] = route.get("domain")
-    out["route.path"] = route.get("path")
-    out["cacheHttpResponses"] = raw.get("cacheHttpResponses")
-    out["privateService"] = raw.get("privateService")
-    out["tags"] = sorted(str(t) for t in raw.get("tags") or [])
-    return out
+    config = {k: v for k, v in endpoint.raw.items() if k != "status"}
+    body = {"config": config, "state": endpoint.state}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _image_without_credentials(image: Any) -> Any:
-    if not isinstance(image, dict):
-        return image
-    out = {}
-    for variant, body in image.items():
-        if isinstance(body, dict):
-            body = {k: v for k, v in body.items() if k != "credentials" and v is not None}
-        out[variant] = body if body is not None else {}
-    return out
-
-
-def fetch(api: api_client.EndpointsApi, namespaces: Iterable[str]) -> dict[tuple[str, str], LiveEndpoint]:
-    """Every live endpoint of the given namespaces, keyed by ``(namespace, name)``.
-
-    Namespaces are listed concurrently; each one's pages are followed in order (cursor pagination).
-    """
+def fetch(api: api_client.EndpointsApi, namespaces: Iterable[str]) -> LiveState:
+    """Every live endpoint of the given namespaces. Namespaces are listed concurrently; each one's
+    pages are followed in order. An endpoint the API describes badly is kept aside, by name."""
     spaces = sorted(set(namespaces))
 
-    def one(namespace: str) -> list[LiveEndpoint]:
-        return [LiveEndpoint(namespace, item) for item in api.iter_endpoints(namespace)]
+    def one(namespace: str) -> tuple[list[record.EndpointRecord], list[Malformed]]:
+        good: list[record.EndpointRecord] = []
+        bad: list[Malformed] = []
+        for item in api.iter_endpoints(namespace):
+            try:
+                good.append(record.parse(namespace, item))
+            except record.MalformedRecord as exc:
+                log.warning("live.malformed", namespace=namespace, endpoint=exc.name, problems=exc.problems)
+                bad.append(Malformed(namespace, exc.name, tuple(exc.problems)))
+        return good, bad
 
-    result: dict[tuple[str, str], LiveEndpoint] = {}
     if len(spaces) == 1:
         listed = [one(spaces[0])]
     else:
         with ThreadPoolExecutor(max_workers=min(8, len(spaces))) as pool:
             listed = list(pool.map(logs.carry(one), spaces))
-    for endpoints in listed:
-        for endpoint in endpoints:
-            result[(endpoint.namespace, endpoint.name)] = endpoint
-    return result
+    records: dict[Key, record.EndpointRecord] = {}
+    malformed: list[Malformed] = []
+    twice: set[Key] = set()
+    for good, bad in listed:
+        malformed += bad
+        for item in good:
+            if item.key in records or item.key in twice:
+                records.pop(item.key, None)
+                twice.add(item.key)
+                continue
+            records[item.key] = item
+    malformed += [Malformed(ns, name, ("listed more than once by the API",)) for ns, name in sorted(twice)]
+    return LiveState(records, tuple(malformed))

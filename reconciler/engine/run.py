@@ -1,145 +1,80 @@
-"""The pipeline: load → evaluate → build desired → fetch live → plan → apply, once or forever.
+"""The pipeline of one pass: observe → plan → price → check → confirm → apply → converge → smoke.
 
-Owns: ``connect`` (an API client for the real API or the embedded emulator), ``observe`` and
-``make_plan`` (read-only), ``apply_plan`` (safety checks + execute), the fleet lock, and
-``run_forever`` (controller mode: level-triggered, re-planning from live state every pass).
-Called by: the CLI and the controller. Must not: render anything or parse arguments.
+Owns: ``Options``, ``Observation``, ``observe``, ``make_plan`` (the plan a command shows: decisions,
+hardware checked against the catalog, costs, quota), ``run`` (one pass, as ``plan``, ``apply`` and
+the controller use it) and ``RunResult``. Called by: the CLI and the controller; ``status``, ``smoke``
+and ``doctor`` reuse ``observe`` and ``make_plan``. Must not: print or parse arguments; it reports
+through ``Events`` and returns values (octoDNS's ``Manager.sync``, gitops-engine's ``engine.Sync``).
+
+With ``wait``, an apply converges: after its writes it waits for the endpoints it touched to settle,
+plans again at the same instant, and applies what follows from the same spec (the pause a schedule
+wants for an endpoint just created, a scale-to-zero after a resume): only power changes of endpoints
+the reviewed plan touched, never a new create, update, replace or delete, which need a new review.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import fcntl
-import os
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
-
-import httpx
 
 from reconciler import errors, logs, metrics
 from reconciler.api import client as api_client
-from reconciler.api import retry
 from reconciler.engine import apply as apply_mod
+from reconciler.engine import catalog as catalog_mod
+from reconciler.engine import cost, decide, poll, safety, wait
 from reconciler.engine import desired as desired_mod
-from reconciler.engine import live
-from reconciler.engine import plan as plan_mod
+from reconciler.engine import live as live_mod
+from reconciler.engine.plan import Action, Plan
+from reconciler.engine.session import Session, fleet_lock
 from reconciler.spec import loader
+from reconciler.wire.record import State
 
 __all__ = [
-    "EMULATOR_BASE",
-    "EMULATOR_TOKEN",
-    "Connection",
+    "Events",
     "Observation",
-    "apply_plan",
-    "connect",
-    "fleet_lock",
+    "Options",
+    "RunResult",
+    "catalogs",
+    "check_all_hardware",
     "make_plan",
     "observe",
-    "price_plan",
-    "run_forever",
-    "state_dir",
+    "run",
 ]
 
-EMULATOR_BASE = "http://emulator.hfleet.local"
-EMULATOR_TOKEN = "hf_emulator"
 log = logs.get_logger(__name__)
+Key = tuple[str, str]
+MAX_ROUNDS = 6
 
 
-def state_dir() -> Path:
-    """Where hfleet keeps local state (the fleet lock, the emulator's database): ``$HFLEET_STATE_DIR``
-    or ``.hfleet`` in the working directory."""
-    return Path(os.environ.get("HFLEET_STATE_DIR") or ".hfleet")
+@dataclass(frozen=True)
+class Options:
+    """What one pass does. Defaults are the safe ones (no prune, no force, no replace)."""
+
+    prune: bool = False
+    targets: tuple[str, ...] = ()
+    now: datetime | None = None  # evaluate schedules at this instant (previews, tests)
+    limits: safety.Limits = field(default_factory=safety.Limits)
+    wait: bool = False
+    wait_timeout: float = 900.0
+    lock_timeout: float = 0.0
+    quota: bool = True  # refuse a plan above quota (``--force`` turns it into a warning)
+
+    def data(self) -> dict[str, Any]:
+        """What a saved plan records to be recomputed alike."""
+        return {"prune": self.prune, "targets": sorted(self.targets)}
 
 
-@dataclass
-class Connection:
-    """An API client and what must be closed with it."""
+@dataclass(frozen=True)
+class Events:
+    """Callbacks the renderers hook into; every one is optional and called from the engine's threads."""
 
-    api: api_client.EndpointsApi
-    http: httpx.Client
-    emulator: Any = None
-    api_token: str | None = field(default=None, repr=False)
-
-    def close(self) -> None:
-        self.http.close()
-
-
-def connect(
-    api_url: str,
-    token: str | None,
-    *,
-    emulator_state: str | None = None,
-    policy: retry.RetryPolicy | None = None,
-    timeout: float = 30.0,
-    parallelism: int = 16,
-    transport: httpx.BaseTransport | None = None,
-) -> Connection:
-    """A client of the real API at ``api_url``, or of the embedded emulator when ``emulator_state``
-    is given (a SQLite file, so successive ``hfleet`` runs share one emulated cloud)."""
-    limits = httpx.Limits(
-        max_connections=max(parallelism, 8) + 4, max_keepalive_connections=max(parallelism, 8)
-    )
-    emulator = None
-    if emulator_state is not None:
-        from reconciler import emulator as emulator_pkg
-
-        path = Path(emulator_state)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Transitions take a few seconds, like a (very fast) real cloud; tests ask for instant ones.
-        instant = os.environ.get("HFLEET_EMULATOR_DURATIONS", "demo") == "instant"
-        durations = emulator_pkg.Durations() if instant else emulator_pkg.Durations.demo()
-        emulator = emulator_pkg.Emulator(emulator_pkg.EmulatorConfig(state_path=path, durations=durations))
-        transport = emulator.transport()
-        api_url = EMULATOR_BASE + "/v2"
-        token = token or EMULATOR_TOKEN
-    if not token:
-        raise errors.ReconcilerError(
-            "no token: pass --token or set HF_TOKEN (a token with access to the namespace)"
-        )
-    http = httpx.Client(transport=transport, timeout=timeout, limits=limits, follow_redirects=True)
-    return Connection(api_client.EndpointsApi(http, api_url, token, policy), http, emulator, token)
-
-
-@contextlib.contextmanager
-def fleet_lock(fleet: str, timeout: float = 0.0, directory: Path | None = None) -> Iterator[Path]:
-    """Hold an exclusive lock on the fleet for the duration of an apply (same host or shared volume).
-
-    ``timeout`` seconds to wait for another run to finish; ``LockHeld`` after that. The lock is an
-    OS file lock, so a killed run never leaves a stale lock behind (terraform's classic complaint).
-    """
-    folder = (directory or state_dir()) / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{fleet}.lock"
-    handle = path.open("a+")
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
-                    raise errors.LockHeld(
-                        f"fleet {fleet!r} is being applied by {holder}; wait for it or use --lock-timeout"
-                    ) from None
-                time.sleep(0.2)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}\n")
-        handle.flush()
-        yield path
-    finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        handle.close()
+    on_plan: Callable[[Plan], None] | None = None
+    on_outcome: Callable[[apply_mod.Outcome], None] | None = None
+    on_state: Callable[[Key, str], None] | None = None
+    on_round: Callable[[int, Plan], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,178 +83,288 @@ class Observation:
 
     fleet: loader.Fleet
     now: datetime
-    live: dict[tuple[str, str], live.LiveEndpoint]
-    desired: dict[tuple[str, str], desired_mod.DesiredEndpoint]
+    live: live_mod.LiveState
+    desired: dict[Key, desired_mod.DesiredEndpoint]
     namespaces: tuple[str, ...]
-    catalog: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def schedules(self) -> dict[Key, Any]:
+        return {key: self.fleet.schedule_of(want.spec) for key, want in self.desired.items()}
+
+    def ours(self) -> dict[Key, Any]:
+        return {r.key: r for r in self.live.owned_by(self.fleet.name, self.namespaces)}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    plan: Plan
+    observation: Observation
+    report: apply_mod.ApplyReport | None = None
+    catalogs: Mapping[str, catalog_mod.Catalog] = field(default_factory=dict)
+    quota_problem: str | None = None
 
 
 def observe(fleet: loader.Fleet, api: api_client.EndpointsApi, now: datetime | None = None) -> Observation:
-    """Read the live endpoints of every namespace the fleet uses, and build the desired state."""
+    """Read the live endpoints of every namespace the fleet uses, and build the desired state at ``now``."""
     at = now or datetime.now(UTC)
     namespaces = tuple(sorted({fleet.namespace, *(fleet.namespace_of(e) for e in fleet.endpoints)}))
-    current = live.fetch(api, namespaces)
-    wanted: dict[tuple[str, str], desired_mod.DesiredEndpoint] = {}
+    current = live_mod.fetch(api, namespaces)
+    wanted: dict[Key, desired_mod.DesiredEndpoint] = {}
     for spec in fleet.endpoints:
         key = (fleet.namespace_of(spec), spec.name)
         have = current.get(key)
-        wanted[key] = desired_mod.build(fleet, spec, at, last_change=have.updated_at if have else None)
+        wanted[key] = desired_mod.build(fleet, spec, at, last_change=have.last_change if have else None)
     return Observation(fleet, at, current, wanted, namespaces)
 
 
-def make_plan(
-    observation: Observation, *, prune: bool = False, targets: list[str] | None = None
-) -> plan_mod.Plan:
-    """The plan from an observation (pure)."""
-    result = plan_mod.compute(
-        observation.fleet.name,
-        observation.desired.values(),
-        observation.live,
-        now=observation.now,
-        prune=prune,
-        targets=targets,
-        namespaces=observation.namespaces,
-    )
-    _record_gauges(observation, result)
-    log.info("plan.computed", fleet=observation.fleet.name, **{k: v for k, v in result.counts().items() if v})
-    return result
+def _hardware_to_check(observation: Observation, plan: Plan) -> list[desired_mod.DesiredEndpoint]:
+    """Desired endpoints whose hardware no live endpoint vouches for (creates, resizes, replaces)."""
+    out = []
+    for change in plan.writes:
+        want = observation.desired.get(change.key)
+        have = observation.live.get(change.key)
+        if want is None or change.action not in (Action.CREATE, Action.REPLACE, Action.UPDATE):
+            continue
+        spec = want.spec
+        same = have is not None and (have.vendor, have.region, have.instance_type, have.instance_size) == (
+            spec.vendor,
+            spec.region,
+            spec.instance_type,
+            spec.instance_size,
+        )
+        if not same:
+            out.append(want)
+    return out
 
 
-def _record_gauges(observation: Observation, result: plan_mod.Plan) -> None:
-    owned = [e for e in observation.live.values() if e.owner() == observation.fleet.name]
-    states: dict[str, int] = {}
-    for endpoint in owned:
-        states[endpoint.state] = states.get(endpoint.state, 0) + 1
-    for state in (
-        "pending",
-        "initializing",
-        "updating",
-        "updateFailed",
-        "running",
-        "paused",
-        "failed",
-        "scaledToZero",
-    ):
-        metrics.ENDPOINTS.labels(state).set(states.get(state, 0))
-    drifted = {c.key for c in result.changes if c.action.writes}
-    metrics.DRIFT.set(len(drifted))
-
-
-def price_plan(
-    observation: Observation, result: plan_mod.Plan, api: api_client.EndpointsApi, *, check_quota: bool = True
-) -> plan_mod.Plan:
-    """Add cost deltas to a plan and check quotas, reading the hardware catalog of each namespace the
-    plan writes to. A plan without writes needs no catalog (and no extra API call).
-
-    Raises ``QuotaExceeded`` (before any write) when creates or resizes do not fit. A catalog that
-    cannot be read only costs the plan its prices: a warning, not an error.
-    """
-    if not result.has_changes:
-        return result
-    from reconciler.engine import cost, pricing
-
-    spaces = sorted({c.namespace for c in result.writes})
-    catalogs: dict[str, cost.Catalog] = {}
-    for namespace in spaces:
+def catalogs(
+    api: api_client.EndpointsApi, namespaces: set[str]
+) -> tuple[dict[str, catalog_mod.Catalog], list[str]]:
+    books: dict[str, catalog_mod.Catalog] = {}
+    warnings = []
+    for namespace in sorted(namespaces):
         try:
-            catalogs[namespace] = cost.Catalog.from_json(api.hardware(namespace))
+            books[namespace] = catalog_mod.Catalog.from_json(api.hardware(namespace))
         except errors.ReconcilerError as exc:
             log.warning("plan.catalog.unavailable", namespace=namespace, error=str(exc))
-    if not catalogs:
-        return dataclasses.replace(
-            result, warnings=(*result.warnings, "hardware catalog unavailable: no costs")
+            warnings.append(
+                f"hardware catalog of {namespace} unavailable ({exc}): hardware, costs and quota not checked"
+            )
+    return books, warnings
+
+
+def _check_hardware(
+    fleet: loader.Fleet, books: Mapping[str, catalog_mod.Catalog], wants: list[desired_mod.DesiredEndpoint]
+) -> None:
+    problems = []
+    for want in wants:
+        book = books.get(want.namespace)
+        spec = want.spec
+        if book is None:
+            continue
+        why = catalog_mod.hardware_problem(
+            book,
+            spec.vendor or "",
+            spec.region or "",
+            spec.accelerator,
+            spec.instance_type or "",
+            spec.instance_size or "",
         )
-    schedules = {key: observation.fleet.schedule_of(want.spec) for key, want in observation.desired.items()}
-    if check_quota:
-        for namespace, catalog in catalogs.items():
-            pick = {k: v for k, v in observation.desired.items() if k[0] == namespace}
-            pricing.check_quota(result, pick, observation.live, catalog)
-    merged = next(iter(catalogs.values()))
-    return pricing.annotate(result, observation.desired, observation.live, schedules, merged)
+        if why is None:
+            continue
+        field_name = (
+            why.split(" ", 2)[0] if not why.startswith("instance") else "_".join(why.split(" ", 2)[:2])
+        )
+        problems.append(_locate(fleet, spec.name, field_name, why))
+    if problems:
+        raise errors.SpecError(problems)
 
 
-def apply_plan(
-    observation: Observation,
-    result: plan_mod.Plan,
-    api: api_client.EndpointsApi,
-    *,
-    force: bool = False,
-    max_delete_fraction: float = 0.3,
-    parallelism: int = 16,
-    on_outcome: Callable[[apply_mod.Outcome], None] | None = None,
-    stop: threading.Event | None = None,
-) -> apply_mod.ApplyReport:
-    """Check safety (unless ``force``), then execute. Raises ``UnsafePlanError`` before any write."""
-    if not force:
-        result.raise_if_unsafe(max_delete_fraction)
-    return apply_mod.execute(
-        result, observation.desired, api, parallelism=parallelism, on_outcome=on_outcome, stop=stop
+def check_all_hardware(fleet: loader.Fleet, api: api_client.EndpointsApi) -> None:
+    """``hfleet validate --catalog``: every endpoint's hardware against its namespace's catalog."""
+    namespaces = {fleet.namespace_of(e) for e in fleet.endpoints}
+    books, warnings = catalogs(api, namespaces)
+    if warnings:
+        raise errors.ReconcilerError("; ".join(warnings))
+    now = datetime.now(UTC)
+    wants = [desired_mod.build(fleet, spec, now) for spec in fleet.endpoints]
+    _check_hardware(fleet, books, wants)
+
+
+def _locate(fleet: loader.Fleet, name: str, field_name: str, message: str) -> errors.Problem:
+    locate = getattr(fleet, "locate", None)
+    where = locate(name, field_name) if locate is not None else None
+    if where is None:
+        where = fleet.sources.get(name)
+    file = str(getattr(where, "file", "(specs)"))
+    line = int(getattr(where, "line", 0) or 0)
+    column = int(getattr(where, "column", 0) or (1 if line else 0))
+    return errors.Problem(file, line, column, field_name, message)
+
+
+def make_plan(
+    observation: Observation, api: api_client.EndpointsApi, options: Options
+) -> tuple[Plan, dict[str, catalog_mod.Catalog], str | None]:
+    """The plan, with hardware checked against the catalog (``SpecError`` before any write), costs and
+    quota (a quota problem is returned, so ``plan`` can show the plan and still refuse)."""
+    plan = decide.compute(
+        observation.fleet.name,
+        observation.desired,
+        observation.live,
+        now=observation.now,
+        namespaces=observation.namespaces,
+        prune=options.prune,
+        targets=options.targets or None,
     )
-
-
-def run_forever(
-    load: Callable[[], loader.Fleet],
-    api: api_client.EndpointsApi,
-    *,
-    interval: float,
-    stop: threading.Event,
-    prune: bool = False,
-    force: bool = False,
-    parallelism: int = 16,
-    max_delete_fraction: float = 0.3,
-    on_pass: Callable[[bool, str], None] | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    max_passes: int | None = None,
-) -> int:
-    """Controller mode: plan and apply every ``interval`` seconds, or sooner at the next schedule
-    boundary or when an endpoint is in transition. One pass at a time, by construction (one loop).
-
-    ``stop`` ends the loop between passes; an in-flight apply finishes its started calls and skips
-    the rest. Returns the number of passes run.
-    """
-    passes = 0
-    while not stop.is_set():
-        started = time.monotonic()
-        ok, message, requeue = True, "converged", None
+    plan = plan.with_options(options.data())
+    unknown = sorted(
+        set(options.targets) - {k[1] for k in observation.desired} - {k[1] for k in observation.ours()}
+    )
+    if unknown:
+        raise errors.ReconcilerError(
+            f"--target names no endpoint of the specs or the fleet: {', '.join(unknown)}"
+        )
+    for bad in observation.live.malformed:
+        if not any(c.key == (bad.namespace, bad.name) for c in plan.changes):
+            plan = plan.with_warnings(
+                f"{bad.namespace}/{bad.name}: the API's answer is malformed; left alone"
+            )
+    check = _hardware_to_check(observation, plan)
+    books: dict[str, catalog_mod.Catalog] = {}
+    if plan.has_changes or check:
+        books, warnings = catalogs(api, {c.namespace for c in plan.writes} | {w.namespace for w in check})
+        plan = plan.with_warnings(*warnings)
+        _check_hardware(observation.fleet, books, check)
+    quota_problem = None
+    if books:
+        plan = cost.annotate(plan, observation.desired, observation.ours(), observation.schedules, books)
         try:
-            fleet = load()
-            observation = observe(fleet, api, clock())
-            result = make_plan(observation, prune=prune)
-            requeue = result.requeue_after
-            if result.has_changes:
-                result = price_plan(observation, result, api, check_quota=not force)
-                report = apply_plan(
-                    observation,
-                    result,
-                    api,
-                    force=force,
-                    parallelism=parallelism,
-                    max_delete_fraction=max_delete_fraction,
-                    stop=stop,
-                )
-                ok = report.ok
-                message = f"{len(report.outcomes)} changes, {len(report.failed)} failed"
-                if requeue is None or requeue > timedelta(seconds=30):
-                    requeue = timedelta(seconds=30)  # look again soon: the changes start transitions
-        except errors.ReconcilerError as exc:
-            ok, message = False, logs.redact(str(exc))
-            log.error("reconcile.pass.failed", error=message)
-        except Exception as exc:  # the controller must survive a bug in one pass
-            ok, message = False, logs.redact(f"{type(exc).__name__}: {exc}")
-            log.exception("reconcile.pass.crashed", error=message)
-        duration = time.monotonic() - started
-        metrics.RECONCILE_DURATION.observe(duration)
-        metrics.RECONCILE_RUNS.labels("ok" if ok else "error").inc()
-        if ok:
-            metrics.LAST_SUCCESS.set(time.time())
-        passes += 1
-        log.info("reconcile.pass.done", ok=ok, result=message, duration=round(duration, 3))
-        if on_pass is not None:
-            on_pass(ok, message)
-        if max_passes is not None and passes >= max_passes:
+            cost.check_quota(plan, observation.desired, observation.live.records, books)
+        except errors.QuotaExceeded as exc:
+            quota_problem = str(exc)
+    _record_gauges(observation, plan)
+    log.info("plan.computed", fleet=observation.fleet.name, **{k: v for k, v in plan.counts().items() if v})
+    return plan, books, quota_problem
+
+
+def _record_gauges(observation: Observation, plan: Plan) -> None:
+    states: dict[str, int] = {}
+    for endpoint in observation.ours().values():
+        states[endpoint.state] = states.get(endpoint.state, 0) + 1
+    for state in State:
+        metrics.ENDPOINTS.labels(state.value).set(states.get(state.value, 0))
+    metrics.DRIFT.set(len({c.key for c in plan.writes}))
+
+
+def run(
+    fleet: loader.Fleet,
+    session: Session,
+    options: Options,
+    *,
+    apply: bool,
+    confirm: Callable[[Plan], bool] | None = None,
+    events: Events | None = None,
+    saved: Plan | None = None,
+) -> RunResult:
+    """One pass. Without ``apply``: observe and plan (never writes). With it: under the fleet lock,
+    refuse a stale ``saved`` plan, check safety once, ask ``confirm``, apply, and converge with ``wait``.
+    Raises ``UnsafePlanError`` (exit 3) or ``ReconcilerError`` before any write; failures of single
+    endpoints are outcomes in the report."""
+    events = events or Events()
+    if not apply:
+        observation = observe(fleet, session.api, options.now)
+        plan, books, quota = make_plan(observation, session.api, options)
+        return RunResult(plan, observation, None, books, quota)
+    with fleet_lock(fleet.name, session.settings.state_dir, options.lock_timeout):
+        observation = observe(fleet, session.api, options.now)
+        plan, books, quota = make_plan(observation, session.api, options)
+        if saved is not None and saved.checksum() != plan.checksum():
+            raise errors.StalePlan(
+                "the saved plan is stale: the live state or the specs changed since it was made; plan again"
+            )
+        if events.on_plan is not None:
+            events.on_plan(plan)
+        if not plan.has_changes:
+            return RunResult(plan, observation, apply_mod.ApplyReport((), 0.0), books, quota)
+        safety.check(plan, options.limits, observation.desired)
+        if quota is not None and options.quota:
+            raise errors.QuotaExceeded(quota)
+        if confirm is not None and not confirm(plan):
+            raise errors.ReconcilerError("cancelled; nothing was changed")
+        report = apply_mod.execute(
+            plan,
+            observation.desired,
+            observation.live.records,
+            session.api,
+            parallelism=session.settings.parallelism,
+            on_outcome=events.on_outcome,
+            stop=session.stop,
+        )
+        if options.wait:
+            report = _converge(fleet, session, options, observation, plan, report, events)
+        return RunResult(plan, observation, report, books, quota)
+
+
+def _converge(
+    fleet: loader.Fleet,
+    session: Session,
+    options: Options,
+    observation: Observation,
+    plan: Plan,
+    report: apply_mod.ApplyReport,
+    events: Events,
+) -> apply_mod.ApplyReport:
+    """Wait, plan again, apply the power changes that follow; repeat until nothing follows."""
+    started = time.monotonic()
+    deadline = started + options.wait_timeout
+    failed = {o.change.key for o in report.failed}
+    watched = {c.key for c in plan.changes if c.action.writes or c.action is Action.WAIT}
+    watched -= {c.key for c in plan.changes if c.action is Action.DELETE} | failed
+    problems: list[str] = []
+    states: dict[str, str] = {}
+    for round_number in range(2, MAX_ROUNDS + 2):
+        if not watched:
             break
-        delay = interval
-        if requeue is not None:
-            delay = min(delay, max(1.0, requeue.total_seconds()))
-        stop.wait(delay)
-    return passes
+        poller = poll.Poller(max(0.0, deadline - time.monotonic()), stop=session.stop)
+        settled = wait.settle(session.api, watched, poller, on_state=events.on_state)
+        states.update({k[1]: v for k, v in settled.states.items()})
+        for key, problem in sorted(settled.problems.items()):
+            problems.append(f"{key[1]}: {problem}")
+        watched -= set(settled.problems)
+        if settled.pending:
+            problems += [
+                f"{k[1]}: still {states.get(k[1], 'unknown')} after {options.wait_timeout:.0f}s"
+                for k in sorted(settled.pending)
+            ]
+            break
+        again = observe(fleet, session.api, options.now)
+        follow, _, _ = make_plan(
+            again, session.api, replace(options, targets=tuple(sorted({k[1] for k in watched})), prune=False)
+        )
+        power = [c for c in follow.writes if c.action.power and c.key in watched]
+        blocked = [c for c in follow.writes if not c.action.power and c.key in watched]
+        problems += [
+            f"{c.name}: still needs {c.action.value} ({c.detail}); plan again to review it" for c in blocked
+        ]
+        watched -= {c.key for c in blocked}
+        if not power:
+            if not any(c.action is Action.WAIT and c.key in watched for c in follow.changes):
+                break
+            continue
+        step = replace(follow, changes=tuple(power))
+        if events.on_round is not None:
+            events.on_round(round_number, step)
+        more = apply_mod.execute(
+            step,
+            again.desired,
+            again.live.records,
+            session.api,
+            parallelism=session.settings.parallelism,
+            on_outcome=events.on_outcome,
+            stop=session.stop,
+        )
+        report = report.extended(more)
+        watched -= {o.change.key for o in more.failed}
+    else:
+        problems.append(f"not converged after {MAX_ROUNDS} rounds; plan again")
+    return report.with_wait(states, problems, report.duration + (time.monotonic() - started))

@@ -26,6 +26,7 @@ from reconciler.inference import errors as inference_errors
 from reconciler.inference.client import InferenceClient
 from reconciler.spec import loader
 from reconciler.spec import models as spec_models
+from reconciler.wire import ownership
 
 __all__ = ["SmokeResult", "probe", "run", "table", "to_json"]
 
@@ -128,7 +129,7 @@ def run(
     wanted = set(targets) if targets else None
     specs = [e for e in fleet.endpoints if wanted is None or e.name in wanted]
     namespaces = {fleet.namespace_of(e) for e in specs}
-    current = live.fetch(api, namespaces) if specs else {}
+    current = live.fetch(api, namespaces) if specs else live.LiveState()
 
     def one(spec: spec_models.EndpointSpec) -> SmokeResult:
         ns = fleet.namespace_of(spec)
@@ -137,9 +138,9 @@ def run(
             return SmokeResult(ns, spec.name, "skipped", "smoke disabled in the spec")
         if have is None:
             return SmokeResult(ns, spec.name, "skipped", "not deployed")
-        if have.owner() != fleet.name:
+        if ownership.owner_of(have.tags) != fleet.name:
             return SmokeResult(ns, spec.name, "skipped", "not owned by this fleet")
-        want = desired_mod.build(fleet, spec, at, last_change=have.updated_at)
+        want = desired_mod.build(fleet, spec, at, last_change=have.last_change)
         if want.power is spec_models.PowerState.PAUSED or have.state == "paused":
             why = "paused" if have.state == "paused" else f"off ({want.power_reason})"
             return SmokeResult(ns, spec.name, "skipped", why)

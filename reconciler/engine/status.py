@@ -1,23 +1,23 @@
-"""``hfleet status``: one row per endpoint, desired vs live, drift, URL, replicas and owner.
+"""``hfleet status``: one row per endpoint, desired vs live, drift, URL, replicas, owner and money.
 
-Owns: ``StatusRow``, ``rows`` and ``table``. Called by: the CLI. Must not: write anything; drift is
-read off the plan that ``plan.compute`` would make from the same observation.
+Owns: ``StatusRow`` and ``rows``. Called by: the CLI. Must not: write anything or compute its own
+plan: drift is read off the plan ``reconciler.engine.run.make_plan`` made from the same observation,
+and money off ``reconciler.engine.cost``, so status, plan and the PR comment agree.
 """
 
 from __future__ import annotations
 
-import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
+from reconciler.engine import catalog as catalog_mod
+from reconciler.engine import cost
+from reconciler.engine.plan import Action, Change, Plan
+from reconciler.engine.run import Observation
+from reconciler.wire import ownership
 
-from reconciler.engine import cost, pricing
-from reconciler.engine import plan as plan_mod
-from reconciler.engine import run as reconcile
-
-__all__ = ["StatusRow", "rows", "table"]
+__all__ = ["StatusRow", "rows"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class StatusRow:
     name: str
     desired: str  # desired power state, or "-" for endpoints no spec names
     live: str  # live state, or "missing"
-    drift: tuple[str, ...]
+    drift: tuple[str, ...]  # what differs: field paths, "power: paused → running", "conflict", ...
     pending: tuple[str, ...]  # actions a plan would take
     url: str | None
     ready: int
@@ -34,8 +34,12 @@ class StatusRow:
     owner: str | None
     managed: bool
     hourly_now: float | None = None  # what it costs per hour right now (price × ready replicas)
-    monthly_low: float | None = None  # expected monthly cost under its schedule, floor and ceiling
+    monthly_low: float | None = None  # the month's estimate as it stands, floor and ceiling
     monthly_high: float | None = None
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.drift)
 
     def data(self) -> dict[str, Any]:
         return {
@@ -43,7 +47,7 @@ class StatusRow:
             "name": self.name,
             "desired_state": self.desired,
             "live_state": self.live,
-            "drift": bool(self.drift),
+            "drift": self.drifted,
             "drift_fields": list(self.drift),
             "pending_actions": list(self.pending),
             "url": self.url,
@@ -58,58 +62,60 @@ class StatusRow:
         }
 
 
-def rows(observation: reconcile.Observation, catalog: cost.Catalog | None = None) -> list[StatusRow]:
-    """Rows for every endpoint of the specs, then live endpoints of the fleet that no spec names.
+def _drift(changes: list[Change]) -> tuple[str, ...]:
+    out: list[str] = []
+    for change in changes:
+        if change.action in (Action.UPDATE, Action.REPLACE):
+            out += [f.path for f in change.fields]
+            if change.secrets is not None:
+                out.append(f"secrets {change.secrets.value}")
+        elif change.action.power:
+            target = {Action.RESUME: "running", Action.PAUSE: "paused", Action.SCALE_TO_ZERO: "scaledToZero"}
+            out.append(f"power: {change.live_state} → {target[change.action]}")
+        elif change.action in (Action.CONFLICT, Action.MALFORMED):
+            out.append(change.action.value)
+        elif change.action is Action.CREATE:
+            out.append("not deployed")
+    return tuple(dict.fromkeys(out))
 
-    With the hardware ``catalog``, rows also carry the current spend rate and the monthly estimate.
-    """
-    result = plan_mod.compute(
-        observation.fleet.name,
-        observation.desired.values(),
-        observation.live,
-        now=observation.now,
-        namespaces=observation.namespaces,
-    )
-    by_key: dict[tuple[str, str], list[plan_mod.Change]] = {}
-    for change in result.changes:
+
+def rows(
+    observation: Observation, plan: Plan, catalogs: Mapping[str, catalog_mod.Catalog]
+) -> list[StatusRow]:
+    """Rows for every endpoint of the specs, then live endpoints of the fleet that no spec names."""
+    by_key: dict[tuple[str, str], list[Change]] = {}
+    for change in plan.changes:
         by_key.setdefault(change.key, []).append(change)
+    ours = observation.ours()
+    keys = sorted(set(observation.desired) | set(ours) | set(by_key))
     out = []
-    keys = sorted(set(observation.desired) | {k for k, c in by_key.items() if k not in observation.desired})
     for key in keys:
         want = observation.desired.get(key)
         have = observation.live.get(key)
-        changes = by_key.get(key, [])
-        drift = tuple(
-            f.path
-            for c in changes
-            if c.action in (plan_mod.Action.UPDATE, plan_mod.Action.REPLACE)
-            for f in c.fields
-        )
-        ready, target = have.replicas if have else (0, 0)
+        book = catalogs.get(key[0]) or next(iter(catalogs.values()), None)
         hourly = low = high = None
-        if catalog is not None:
-            if have is not None:
-                rate = pricing.live_cost(have, catalog).hourly
-                hourly = (
-                    (rate or 0.0) * ready if have.state in ("running", "initializing", "updating") else 0.0
+        if book is not None and have is not None and key in ours:
+            schedule = observation.fleet.schedule_of(want.spec) if want else None
+            money = cost.monthly(cost.before(have, want, schedule, observation.now), book)
+            if money is not None:
+                billed = have.state in cost.BILLED_STATES
+                hourly, low, high = (
+                    (money.hourly * have.ready_replica if billed else 0.0),
+                    money.low,
+                    money.high,
                 )
-            if want is not None:
-                estimate = pricing.desired_cost(
-                    want, observation.fleet.schedule_of(want.spec), catalog, observation.now
-                )
-                low, high = estimate.low, estimate.high
         out.append(
             StatusRow(
                 namespace=key[0],
                 name=key[1],
                 desired=want.power.value if want else "-",
                 live=have.state if have else "missing",
-                drift=drift,
-                pending=tuple(c.action.value for c in changes),
+                drift=_drift(by_key.get(key, [])),
+                pending=tuple(c.action.value for c in by_key.get(key, [])),
                 url=have.url if have else None,
-                ready=ready,
-                target=target,
-                owner=have.owner() if have else None,
+                ready=have.ready_replica if have else 0,
+                target=have.target_replica if have else 0,
+                owner=ownership.owner_of(have.tags) if have else None,
                 managed=want is not None,
                 hourly_now=hourly,
                 monthly_low=low,
@@ -117,37 +123,3 @@ def rows(observation: reconcile.Observation, catalog: cost.Catalog | None = None
             )
         )
     return out
-
-
-def table(items: list[StatusRow], *, color: bool = False) -> str:
-    """A table for the terminal (plain text when not a TTY)."""
-    grid = Table(box=None, pad_edge=False, show_edge=False, header_style="bold" if color else "")
-    priced = any(row.monthly_high is not None or row.hourly_now is not None for row in items)
-    columns = ["ENDPOINT", "DESIRED", "LIVE", "DRIFT", "REPLICAS", "OWNER"]
-    columns += ["$/H NOW", "$/MONTH"] if priced else []
-    for column in [*columns, "URL"]:
-        grid.add_column(column, no_wrap=True)
-    for row in items:
-        drift = (
-            "no" if not row.drift and row.managed else ("yes: " + ", ".join(row.drift) if row.drift else "-")
-        )
-        if not row.managed:
-            drift = "not in specs"
-        elif row.live == "missing":
-            drift = "not deployed"
-        elif "conflict" in row.pending:
-            drift = "conflict"
-        cells = [f"{row.namespace}/{row.name}", row.desired, row.live, drift, f"{row.ready}/{row.target}"]
-        cells.append(row.owner or "-")
-        if priced:
-            cells.append("-" if row.hourly_now is None else f"{row.hourly_now:.3f}")
-            cells.append(
-                "-" if row.monthly_high is None else f"{row.monthly_low or 0:,.0f}-{row.monthly_high:,.0f}"
-            )
-        grid.add_row(*cells, row.url or "-")
-    total = sum(row.hourly_now or 0.0 for row in items)
-    if priced:
-        grid.add_row("", "", "", "", "", "total", f"{total:.3f}", "", "")
-    console = Console(width=250, color_system="standard" if color else None, record=True, file=io.StringIO())
-    console.print(grid)
-    return console.export_text(styles=color).rstrip()

@@ -65,7 +65,7 @@ def test_reconcile_serves_health_metrics_converges_and_stops(
         "reconcile",
         str(specs),
         "--interval",
-        "1s",
+        "5s",
         "--listen",
         f"127.0.0.1:{port}",
     ]
@@ -114,14 +114,14 @@ def test_reconcile_serves_health_metrics_converges_and_stops(
 def test_two_controllers_never_run_at_once(tmp_path: Path) -> None:
     """A second controller on the same state dir waits for the fleet lock instead of running a pass."""
     from reconciler import errors
-    from reconciler.engine import run as reconcile
+    from reconciler.engine import session as reconcile
 
     with (
-        reconcile.fleet_lock("team", directory=tmp_path),
+        reconcile.fleet_lock("team", tmp_path),
         pytest.raises(errors.LockHeld) as info,
-        reconcile.fleet_lock("team", directory=tmp_path, timeout=0.3),
+        reconcile.fleet_lock("team", tmp_path, timeout=0.3),
     ):
         pass
     assert "is being applied by pid" in str(info.value)
-    with reconcile.fleet_lock("team", directory=tmp_path):  # released: free again
+    with reconcile.fleet_lock("team", tmp_path):  # released: free again
         pass

@@ -32,13 +32,12 @@ def test_plan_apply_plan_status(tmp_path: Path) -> None:
     code, out, _ = hfleet(tmp_path, "plan", str(specs))
     assert code == 2 and "+ create" in out and "Plan: 2 to create" in out
     code, out, _ = hfleet(tmp_path, "apply", str(specs))
-    assert code == 1  # not a TTY and no --yes: nothing is changed
+    assert code == 64  # not a TTY and no --yes: a usage error, and nothing is changed
     code, out, err = hfleet(tmp_path, "apply", str(specs), "--yes", "--wait", "--timeout", "30s")
     assert code == 0, out + err
-    assert "Apply complete: 2 applied, 0 failed" in out
-    # b was created running; the next pass pauses it (level-triggered), then nothing is left.
-    code, out, _ = hfleet(tmp_path, "apply", str(specs), "--yes")
-    assert code == 0 and "pause" in out
+    # b is created, then paused in the same apply once it is up: one apply converges.
+    assert "Apply complete: 3 applied, 0 failed in 2 rounds" in out
+    assert "round 2: pause b" in out
     code, out, _ = hfleet(tmp_path, "plan", str(specs))
     assert code == 0 and "No changes" in out
     code, out, _ = hfleet(tmp_path, "status", str(specs), "--format", "json")
@@ -51,7 +50,7 @@ def test_plan_formats(tmp_path: Path) -> None:
     specs = write_fleet(tmp_path / "specs", {"a": ""})
     code, out, _ = hfleet(tmp_path, "plan", str(specs), "--format", "json")
     body = json.loads(out)
-    assert code == 2 and body["format_version"] == 1 and body["summary"]["create"] == 1
+    assert code == 2 and body["format_version"] == 2 and body["summary"]["create"] == 1
     assert body["changes"][0]["action"] == "create"
     code, out, _ = hfleet(tmp_path, "plan", str(specs), "--format", "markdown")
     assert code == 2 and out.startswith("### hfleet plan") and "| + | create | `emulator/a`" in out

@@ -9,8 +9,9 @@ import pytest
 
 from reconciler import errors
 from reconciler.api import client as api_client
-from reconciler.engine import live
 from reconciler.engine import plan as plan_mod
+from reconciler.engine import safety
+from reconciler.wire import ownership
 from tests.conftest import write_fleet
 from tests.emulator.conftest import payload
 from tests.engine.helpers import actions, converge, plan
@@ -30,7 +31,7 @@ def test_fleet_of_50_over_several_pages_converges_then_plans_nothing(
     assert len(report.outcomes) == 50
     listed = api.list_endpoints("emulator")
     assert len(listed) == 50
-    assert all(live.owner_tag("team") in item["tags"] for item in listed)
+    assert all(ownership.owner_tag("team") in item["tags"] for item in listed)
 
     emulator.clear_requests()
     again = plan(path, api_small_pages)
@@ -71,7 +72,8 @@ def test_drift_made_with_the_official_client_is_detected_and_corrected(
     drifted = plan(path, api)
     assert actions(drifted) == {"chat": ["update"]}
     fields = {f.path: (f.old, f.new) for f in drifted.changes[0].fields}
-    assert fields == {"compute.scaling.maxReplica": (5, 2), "model.env": ({"MODE": "slow"}, {"MODE": "fast"})}
+    # Nested values are shown at the leaf that changed.
+    assert fields == {"compute.scaling.maxReplica": (5, 2), "model.env.MODE": ("slow", "fast")}
     emulator.clear_requests()
     _, report = converge(path, api)
     assert report.ok
@@ -131,7 +133,7 @@ def test_a_plan_deleting_too_much_is_refused(tmp_path: Path, api: api_client.End
     write_fleet(tmp_path, count=2)
     result = plan(path, api, prune=True)
     with pytest.raises(errors.TooMuchChange):
-        result.raise_if_unsafe()
+        safety.check(result, safety.Limits(), {})
     assert len(api.list_endpoints("emulator")) == 6
     _, report = converge(path, api, prune=True, force=True)
     assert report.ok and len(api.list_endpoints("emulator")) == 2
@@ -165,7 +167,8 @@ def test_a_failed_deploy_is_reported_and_repaired(
     assert api.get("emulator", "fine")["status"]["state"] == "running"
     result = plan(path, api)
     assert actions(result) == {"broken": ["update"]}
-    assert result.changes[0].reason.startswith("repair: endpoint is failed")
+    assert result.changes[0].reason is plan_mod.Reason.REPAIR
+    assert result.changes[0].detail.startswith("repair: endpoint is failed")
     _, report = converge(path, api)
     assert report.ok
     assert api.get("emulator", "broken")["status"]["state"] == "running"
@@ -202,11 +205,11 @@ def test_drift_made_with_huggingface_hub_over_a_socket(
     from huggingface_hub import constants
 
     from reconciler.emulator import Emulator, EmulatorConfig
-    from reconciler.engine import run as reconcile
+    from reconciler.engine import session
 
     emulator = Emulator(EmulatorConfig())
     with emulator.serve() as server:
-        conn = reconcile.connect(server.url + "/v2", "hf_emulator")
+        conn = session.connect(session.Settings(api_url=server.url + "/v2", token="hf_emulator"))
         path = write_fleet(tmp_path, {"chat": "max_replica: 2\n"})
         converge(path, conn.api)
         monkeypatch.setattr(constants, "INFERENCE_ENDPOINTS_ENDPOINT", server.url + "/v2")

@@ -80,17 +80,17 @@ def test_dropped_connections_are_retried(tmp_path: Path, emulator: Any) -> None:
 
 def test_a_foreign_409_is_never_adopted(tmp_path: Path, emulator: Any, api: api_client.EndpointsApi) -> None:
     """Another team creates the same name between our plan and our create: we fail, we don't adopt."""
-    from reconciler.engine import run as reconcile
+    from reconciler.engine import apply, run
     from reconciler.spec import loader
 
     path = write_fleet(tmp_path, {"race": ""})
-    observation = reconcile.observe(loader.load([path]), api)
-    result = reconcile.make_plan(observation)
+    observation = run.observe(loader.load([path]), api)
+    result = run.make_plan(observation, api, run.Options())[0]
     api.create(
         "emulator",
         payload("race"),
     )
-    report = reconcile.apply_plan(observation, result, api)
+    report = apply.execute(result, observation.desired, observation.live.records, api)
     assert not report.ok
     assert "not owned by fleet 'team'" in (report.failed[0].error or "")
     assert api.get("emulator", "race")["tags"] == []

@@ -34,7 +34,7 @@ def test_office_hours_tuesday_vs_saturday(tmp_path: Path, api: api_client.Endpoi
     assert not plan(path, api, now=TUESDAY_10).has_changes  # up during office hours
     weekend = plan(path, api, now=SATURDAY_10)
     assert actions(weekend) == {"paused-off": ["pause"], "zero-off": ["scale_to_zero"]}
-    assert "outside uptime" in weekend.changes[0].reason
+    assert "outside uptime" in weekend.changes[0].detail
     # The controller sleeps until the next boundary, Monday 08:00, not a fixed interval.
     assert weekend.requeue_after == datetime(2026, 11, 30, 8, 0, tzinfo=PARIS) - SATURDAY_10
     converge(path, api, now=SATURDAY_10)
@@ -64,7 +64,7 @@ def test_holidays_and_overrides(tmp_path: Path, api: api_client.EndpointsApi) ->
     converge(path, api, now=christmas)
     result = plan(path, api, now=christmas)
     assert actions(result) == {"holiday": ["pause"]}
-    assert "holiday" in result.changes[0].reason
+    assert "holiday" in result.changes[0].detail
     # Saturday: the override keeps the demo endpoint up until 18:00, then the schedule takes over.
     assert actions(plan(path, api, now=saturday)) == {"holiday": ["pause"]}
     evening = plan(path, api, now=datetime(2026, 12, 26, 18, 30, tzinfo=PARIS))

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from reconciler import cli
 from reconciler.api import retry
 from reconciler.emulator import Durations, Emulator, EmulatorConfig, Identity
-from reconciler.engine import run as reconcile
+from reconciler.engine import session as session_mod
 from tests.conftest import write_fleet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,10 +75,10 @@ def writes(emulator: Emulator) -> list[Any]:
     return [r for r in emulator.requests if r.method in WRITES]
 
 
-def connect(url: str, token: str = TOKEN, **kwargs: Any) -> reconcile.Connection:
+def connect(url: str, token: str = TOKEN, **kwargs: Any) -> session_mod.Session:
     """An engine connection to a served emulator over real sockets, retrying without sleeping."""
-    kwargs.setdefault("policy", FAST)
-    return reconcile.connect(url + "/v2", token, **kwargs)
+    kwargs.setdefault("retry", FAST)
+    return session_mod.connect(session_mod.Settings(api_url=url + "/v2", token=token, **kwargs))
 
 
 def run_cli(

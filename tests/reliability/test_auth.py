@@ -4,6 +4,7 @@ zero POST/PUT/DELETE), even when other namespaces of the fleet are accessible.""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,15 @@ def test_no_token_is_refused_before_any_request(
     tmp_path: Path, emu: Any, url: str, command: list[str]
 ) -> None:
     specs = helpers.write_specs(tmp_path / "specs", {"a": ""})
-    code, out, err = run(url, specs, command, token=None)
+    # No HF_TOKEN, and no token file where `hf auth login` would have saved one.
+    env = {"HF_TOKEN_PATH": str(tmp_path / "no-token-file"), "HUGGING_FACE_HUB_TOKEN": ""}
+    code, out, err = run(url, specs, command, token=None, env=env)
     assert code == 1, out + err
-    assert "error: no token: pass --token or set HF_TOKEN" in err
+    # In JSON log mode every stderr line is one JSON object, the error included.
+    lines = [json.loads(line) for line in err.splitlines()]
+    assert any(
+        line["level"] == "error" and line["error"].startswith("no token: set HF_TOKEN") for line in lines
+    )
     assert emu.requests == []
 
 

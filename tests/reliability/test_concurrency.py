@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
+from reconciler.cli.options import state_dir as session_state_dir
 from reconciler.emulator import FaultRule
-from reconciler.engine import run as reconcile
+from reconciler.engine import session
 from tests.reliability import helpers
 
 N = 40
@@ -104,7 +105,7 @@ def test_with_lock_timeout_the_second_waits_and_finds_nothing_to_do(
 
 def test_the_lock_is_checked_before_any_request(tmp_path: Path, emu: Any, url: str) -> None:
     specs = helpers.write_specs(tmp_path / "specs", {"a": ""})
-    with reconcile.fleet_lock("team"):  # another run holds the fleet (same state dir)
+    with session.fleet_lock("team", session_state_dir()):  # another run holds the fleet (same state dir)
         code, out, err = helpers.run_cli(
             "--api-url", url + "/v2", "--token", helpers.TOKEN, "apply", str(specs), "--yes"
         )
@@ -112,7 +113,7 @@ def test_the_lock_is_checked_before_any_request(tmp_path: Path, emu: Any, url: s
     assert emu.requests == []
     # Another fleet is not blocked by it.
     other = helpers.write_specs(tmp_path / "other", {"b": ""}, fleet="other")
-    with reconcile.fleet_lock("team"):
+    with session.fleet_lock("team", session_state_dir()):
         code, out, err = helpers.run_cli(
             "--api-url", url + "/v2", "--token", helpers.TOKEN, "apply", str(other), "--yes"
         )

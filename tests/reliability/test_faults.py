@@ -21,8 +21,8 @@ from reconciler.api import retry
 from reconciler.emulator import FaultRule
 from reconciler.engine import apply as apply_mod
 from reconciler.engine import plan as plan_mod
-from reconciler.engine import run as reconcile
-from reconciler.spec import loader
+from reconciler.engine import session
+from tests.engine import helpers as engine_helpers
 from tests.reliability import helpers
 
 Want = dict[str, dict[str, Any]]
@@ -53,17 +53,15 @@ def render(want: Want) -> dict[str, str]:
     }
 
 
-def pass_(specs: Path, conn: reconcile.Connection) -> tuple[plan_mod.Plan, apply_mod.ApplyReport]:
+def pass_(specs: Path, conn: session.Session) -> tuple[plan_mod.Plan, apply_mod.ApplyReport]:
     """One ``hfleet apply --prune`` pass through the engine, as the CLI runs it."""
-    observation = reconcile.observe(loader.load([specs]), conn.api)
-    result = reconcile.make_plan(observation, prune=True)
-    return result, reconcile.apply_plan(observation, result, conn.api, parallelism=4)
+    return engine_helpers.one_pass(specs, conn.api, prune=True, parallelism=4)
 
 
 def next_plan(specs: Path, url: str) -> plan_mod.Plan:
     conn = helpers.connect(url)
     try:
-        return reconcile.make_plan(reconcile.observe(loader.load([specs]), conn.api), prune=True)
+        return engine_helpers.plan_now(specs, conn.api, prune=True)
     finally:
         conn.close()
 

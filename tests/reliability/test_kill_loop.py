@@ -21,8 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.engine import run as reconcile
-from reconciler.spec import loader
+from tests.engine import helpers as engine_helpers
 from tests.reliability import helpers
 
 DEFAULT_SEEDS = (2, 7, 5)  # kill after 14, 82 and 159 changes started: early, middle, late
@@ -56,9 +55,7 @@ def seed_v0(url: str, specs: Path) -> dict[str, str]:
     """Apply version 0 through the engine (no kill); return each endpoint's createdAt."""
     conn = helpers.connect(url, parallelism=16)
     try:
-        observation = reconcile.observe(loader.load([specs]), conn.api)
-        result = reconcile.make_plan(observation)
-        report = reconcile.apply_plan(observation, result, conn.api, parallelism=16)
+        _, report = engine_helpers.one_pass(specs, conn.api, parallelism=16)
         assert report.ok, report.data()
     finally:
         conn.close()

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.engine import run as reconcile
-from reconciler.spec import loader
+from tests.engine import helpers as engine_helpers
 from tests.reliability import helpers
 
 STATES = ("running", "paused", "scaled_to_zero")
@@ -27,9 +26,7 @@ def spec(state: str, replicas: int) -> str:
 
 
 def one_pass(specs: Path, api: Any) -> Any:
-    observation = reconcile.observe(loader.load([specs]), api)
-    result = reconcile.make_plan(observation)
-    return result, reconcile.apply_plan(observation, result, api)
+    return engine_helpers.one_pass(specs, api)
 
 
 @pytest.mark.parametrize("change_config", [False, True], ids=["power-only", "with-config-change"])

@@ -19,9 +19,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from reconciler.emulator import Emulator, EmulatorConfig
-from reconciler.engine import run as reconcile
-from reconciler.spec import loader
 from tests.conftest import FakeClock, make_api
+from tests.engine import helpers as engine_helpers
 from tests.reliability import helpers
 
 NAMES = ("a", "b", "c", "d")
@@ -83,14 +82,11 @@ def render(fleet: dict[str, dict[str, Any]]) -> dict[str, str]:
 def converge(specs: Path, api: Any, passes: int = 4) -> int:
     """Apply --prune --force until the plan is empty; every pass must succeed. Returns passes used."""
     for used in range(1, passes + 1):
-        observation = reconcile.observe(loader.load([specs]), api)
-        result = reconcile.make_plan(observation, prune=True)
-        if not result.has_changes:
+        if not engine_helpers.plan_now(specs, api, prune=True).has_changes:
             return used - 1
-        report = reconcile.apply_plan(observation, result, api, force=True)
+        _, report = engine_helpers.one_pass(specs, api, prune=True, force=True)
         assert report.ok, report.data()
-    observation = reconcile.observe(loader.load([specs]), api)
-    left = reconcile.make_plan(observation, prune=True)
+    left = engine_helpers.plan_now(specs, api, prune=True)
     assert not left.has_changes, [c.data() for c in left.writes]
     return passes
 

@@ -1,0 +1,175 @@
+"""The ``hfleet`` command line: parse, call the engine, render, map errors to exit codes. No logic.
+
+Owns: the click group and its global options, the one place errors become exit codes and messages,
+and the registration of the commands (``run_cmds``: plan, apply, show; ``read_cmds``: validate,
+schema, status, hardware, doctor, schedule, smoke; ``admin_cmds``: import, reconcile, emulator).
+Called by: the ``hfleet`` console script and ``python -m reconciler``.
+Must not: compute plans or talk HTTP itself.
+
+Exit codes: 0 success or nothing to do, 1 error, 2 changes pending (``plan``, ``status
+--exit-code``, ``doctor``), 3 refused as unsafe, 64 usage error (a mistyped command must never
+pass for "changes pending" in a CI gate). Start-up is kept fast (``hfleet --help`` well under
+200 ms): heavy modules are imported inside the commands that use them.
+
+click was chosen over argparse for nested commands, env-var backed options, shell completion and
+testable invocation (``CliRunner``); rich renders tables, colour and live progress on a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from reconciler.cli import options
+from reconciler.cli.options import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE, parse_duration
+
+__all__ = [
+    "EXIT_CHANGES",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "EXIT_UNSAFE",
+    "EXIT_USAGE",
+    "cli",
+    "main",
+    "parse_duration",
+]
+
+
+class _Group(click.Group):
+    """Maps errors to exit codes in one place, and usage errors to 64 (click's default is 2)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # ``--emulator`` takes an optional value: ``--emulator plan`` must mean the flag, then ``plan``.
+        fixed = list(args)
+        for i, arg in enumerate(fixed[:-1]):
+            if arg == "--emulator" and fixed[i + 1] in self.commands:
+                fixed.insert(i + 1, options.DEFAULT_EMULATOR_STATE)
+                break
+        return super().parse_args(ctx, fixed)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from reconciler import errors
+
+        try:
+            return super().invoke(ctx)
+        except errors.ReconcilerError as exc:
+            return options.report_error(ctx.obj, exc)
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            exc.show()
+            code = EXIT_USAGE
+        except click.ClickException as exc:
+            exc.show()
+            code = EXIT_ERROR
+        except click.Abort:
+            click.echo("Aborted; nothing was changed.", err=True)
+            code = EXIT_ERROR
+        code = code if isinstance(code, int) else EXIT_OK
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--api-url",
+    envvar="HFLEET_API_URL",
+    default=options.DEFAULT_API_URL,
+    show_default=True,
+    help="Base URL of the Inference Endpoints API (env HFLEET_API_URL).",
+)
+@click.option(
+    "--token",
+    envvar="HF_TOKEN",
+    default=None,
+    help="Hugging Face token (env HF_TOKEN; else the token `hf auth login` saved). Never printed.",
+)
+@click.option(
+    "--emulator",
+    "emulator",
+    is_flag=False,
+    flag_value=options.DEFAULT_EMULATOR_STATE,
+    default=None,
+    metavar="[STATE_FILE]",
+    help="Use the embedded emulator instead of the real API; state kept in STATE_FILE (default "
+    "emulator.db in $HFLEET_STATE_DIR, else .hfleet) so successive runs share one emulated cloud.",
+)
+@click.option(
+    "--emulator-speed",
+    type=click.Choice(["demo", "instant"]),
+    default="demo",
+    envvar="HFLEET_EMULATOR_DURATIONS",
+    hidden=True,
+)
+@click.option(
+    "--insecure-http",
+    is_flag=True,
+    envvar="HFLEET_INSECURE_HTTP",
+    help="Allow plain http to hosts other than this machine (the token then travels in clear text).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["console", "json"]),
+    default=None,
+    help="Log lines (stderr) as console text or JSON objects; default console, json for `reconcile` "
+    "off a terminal. The report (plans, tables) always goes to stdout.",
+)
+@click.option("-v", "--verbose", count=True, help="More log output: -v info, -vv debug (default: warnings).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors in the log.")
+@click.version_option(package_name="hfleet", prog_name="hfleet")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    api_url: str,
+    token: str | None,
+    emulator: str | None,
+    emulator_speed: str,
+    insecure_http: bool,
+    log_format: str | None,
+    verbose: int,
+    quiet: bool,
+) -> None:
+    """hfleet: a declarative fleet manager for Hugging Face Inference Endpoints.
+
+    Describe endpoints in YAML specs, `plan` the changes, `apply` them. Exit codes: 0 success or
+    nothing to do, 1 error, 2 changes pending, 3 refused as unsafe, 64 usage error.
+
+    Shell completion: eval "$(_HFLEET_COMPLETE=bash_source hfleet)" (zsh_source, fish_source).
+    """
+    ctx.obj = options.App(
+        api_url=api_url,
+        token=token,
+        emulator=emulator,
+        emulator_speed=emulator_speed,
+        insecure_http=insecure_http,
+        log_format=log_format,
+        verbosity=-1 if quiet else verbose,
+    )
+
+
+def _register() -> None:
+    from reconciler.cli import admin_cmds, read_cmds, run_cmds
+
+    for module in (run_cmds, read_cmds, admin_cmds):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point."""
+    return cli.main(args=argv, prog_name="hfleet")

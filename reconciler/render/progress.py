@@ -1,0 +1,105 @@
+"""Live progress of an apply: outcomes as they happen, and each endpoint's state as it moves.
+
+Owns: ``Progress`` (the ``Events`` of ``reconciler.engine.run`` turned into output). Called by: the
+CLI's ``apply``. Must not: decide anything or slow the engine down (callbacks only record and print).
+
+On a terminal a rich live table shows every endpoint the apply touches: its action, its state, and
+the time since the apply started. Off a terminal (CI logs) each event is one line, printed when it
+happens, with the elapsed time, so a cold start of several minutes is never silent.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import TracebackType
+from typing import IO, Any
+
+from reconciler.engine.apply import Outcome
+from reconciler.engine.plan import Plan
+from reconciler.engine.run import Events
+from reconciler.render import report, text
+
+__all__ = ["Progress"]
+
+Key = tuple[str, str]
+
+
+class Progress:
+    def __init__(self, out: IO[str], *, live: bool, color: bool) -> None:
+        self.out = out
+        self.live = live
+        self.color = color
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+        self.rows: dict[Key, list[str]] = {}  # endpoint → [action, state, elapsed]
+        self._live: Any = None
+
+    def events(self) -> Events:
+        return Events(
+            on_plan=self.on_plan, on_outcome=self.on_outcome, on_state=self.on_state, on_round=self.on_round
+        )
+
+    def __enter__(self) -> Progress:
+        if self.live:
+            from rich.console import Console
+            from rich.live import Live
+
+            console = Console(file=self.out, force_terminal=True, no_color=not self.color)
+            self._live = Live(self._table(), console=console, refresh_per_second=4, transient=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._live is not None:
+            self._live.update(self._table())
+            self._live.__exit__(kind, exc, tb)
+
+    def _elapsed(self) -> str:
+        return f"{time.monotonic() - self.started:6.1f}s"
+
+    def _table(self) -> Any:
+        from rich.table import Table
+
+        grid = Table(box=None, pad_edge=False, show_edge=False, header_style="bold" if self.color else "")
+        for column in ("ENDPOINT", "ACTION", "STATE", "AT"):
+            grid.add_column(column, no_wrap=True)
+        with self.lock:
+            for key, (action, state, at) in sorted(self.rows.items()):
+                grid.add_row(f"{text.safe(key[0])}/{text.safe(key[1])}", action, text.safe(state), at)
+        return grid
+
+    def _emit(self, line: str) -> None:
+        if self._live is not None:
+            self._live.update(self._table())
+            return
+        with self.lock:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def on_plan(self, plan: Plan) -> None:
+        with self.lock:
+            for change in plan.writes:
+                self.rows[change.key] = [change.action.value, change.live_state or "-", self._elapsed()]
+        if self._live is not None:
+            self._live.update(self._table())
+
+    def on_outcome(self, outcome: Outcome) -> None:
+        key = outcome.change.key
+        with self.lock:
+            row = self.rows.setdefault(key, [outcome.change.action.value, "-", ""])
+            row[0] = outcome.change.action.value + (" ok" if outcome.ok else " FAILED")
+            row[2] = self._elapsed()
+        self._emit(f"{self._elapsed()}  {report.outcome_line(outcome, color=self.color)}")
+
+    def on_state(self, key: Key, state: str) -> None:
+        with self.lock:
+            row = self.rows.setdefault(key, ["-", state, ""])
+            row[1], row[2] = state, self._elapsed()
+        self._emit(f"{self._elapsed()}  state   {text.safe(key[0])}/{text.safe(key[1])}: {text.safe(state)}")
+
+    def on_round(self, number: int, plan: Plan) -> None:
+        names = ", ".join(f"{c.action.value} {c.name}" for c in plan.changes)
+        self._emit(f"{self._elapsed()}  round {number}: {text.safe(names)}")

@@ -1,0 +1,354 @@
+"""The three conversions between a spec and the API, side by side.
+
+Owns: ``desired_view`` (spec → the owned fields, as ``API path → value``), ``live_value`` (a live
+record → the value at one of those paths), the payloads (``create_payload``, ``update_payload``) and
+``spec_document`` (a live record → an ``Endpoint`` document, for ``hfleet import``).
+Called by: ``reconciler.engine`` (desired state, comparison, apply, import). Must not: do I/O or read
+secret values itself: the caller passes ``resolve`` (``SecretRef → str``), so a plan never holds one.
+
+Paths are the API's, dotted: ``compute.scaling.minReplica``; an image option is
+``model.image.<variant>.<key>`` and a scaling threshold ``compute.scaling.measure.<metric>``. Which
+paths are compared, and how, is ``reconciler.wire.ownership``'s table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any, Final
+
+from reconciler.spec import models as spec_models
+from reconciler.wire import ownership
+from reconciler.wire.record import EndpointRecord
+
+__all__ = [
+    "MISSING",
+    "Resolver",
+    "create_payload",
+    "desired_view",
+    "image_wire",
+    "live_value",
+    "spec_document",
+    "tags_of",
+    "update_payload",
+    "with_fingerprint",
+]
+
+
+class _Missing:
+    """A path the live endpoint does not have (shown as ``(absent)``)."""
+
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+MISSING: Final = _Missing()
+Resolver = Callable[[spec_models.SecretRef, str], str]
+
+# What huggingface_hub 2.4.0 sends for arguments left unset (hf-endpoints-api.md §4): the same
+# defaults on create, so an endpoint made by hfleet looks like one made by the SDK. Not compared
+# afterwards (the spec does not state them), so a server default never shows as drift.
+CREATE_DEFAULTS: Final[Mapping[str, Any]] = {
+    "type": "authenticated",
+    "compute.scaling.minReplica": 1,
+    "compute.scaling.maxReplica": 1,
+    "compute.scaling.scaleToZeroTimeout": None,
+    "model.framework": "pytorch",
+    "model.revision": None,
+}
+
+
+def _variant_key(spec: spec_models.EndpointSpec) -> str:
+    return spec_models.IMAGE_VARIANTS[spec.image.variant] if spec.image else "huggingface"
+
+
+def image_wire(spec: spec_models.EndpointSpec, password: str | None = None) -> dict[str, Any]:
+    """The spec's ``model.image`` as sent (credentials only with a resolved ``password``)."""
+    if spec.image is None:
+        return {"huggingface": {}}
+    body = spec.image.to_wire(password)
+    if password is None:
+        for variant in body.values():
+            variant.pop("credentials", None)
+    return body
+
+
+def tags_of(spec: spec_models.EndpointSpec, fleet: str) -> list[str]:
+    """The endpoint's owned tags: the spec's, the owner tag and protection.
+
+    The secrets fingerprint tag is not among them: it is compared by the secrets rule, and written
+    with whatever sends tags (``with_fingerprint``)."""
+    tags = [*(spec.tags or []), ownership.owner_tag(fleet)]
+    if spec.protect:
+        tags.append(ownership.PROTECT_TAG)
+    return sorted(dict.fromkeys(tags))
+
+
+def with_fingerprint(tags: Iterable[str], fingerprint: str | None) -> list[str]:
+    """``tags`` without any secrets fingerprint, plus ``fingerprint``'s tag if there is one."""
+    kept = [t for t in tags if not t.startswith(ownership.SECRETS_TAG_PREFIX)]
+    if fingerprint:
+        kept.append(ownership.SECRETS_TAG_PREFIX + fingerprint)
+    return sorted(dict.fromkeys(kept))
+
+
+def desired_view(spec: spec_models.EndpointSpec, fleet: str) -> dict[str, Any]:
+    """Every field the spec states, as ``API path → value`` (see the module docstring)."""
+    view: dict[str, Any] = {}
+
+    def put(path: str, value: Any) -> None:
+        if value is not None:
+            view[path] = value
+
+    put("type", spec.type.value if spec.type is not None else None)
+    put("provider.vendor", spec.vendor)
+    put("provider.region", spec.region)
+    put("privateService.accountId", spec.private_link_account_id)
+    put("privateService.region", spec.private_link_region if spec.private_link_account_id else None)
+    put("compute.accelerator", spec.accelerator)
+    put("compute.instanceType", spec.instance_type)
+    put("compute.instanceSize", spec.instance_size)
+    put("compute.scaling.minReplica", spec.min_replica)
+    put("compute.scaling.maxReplica", spec.max_replica)
+    put("compute.scaling.scaleToZeroTimeout", spec.scale_to_zero_timeout)
+    put("compute.scaling.metric", spec.scaling_metric)
+    if spec.scaling_metric is not None and spec.scaling_threshold is not None:
+        put(f"compute.scaling.measure.{spec.scaling_metric}", spec.scaling_threshold)
+    put("model.repository", spec.repository)
+    put("model.framework", spec.framework)
+    put("model.revision", spec.revision)
+    put("model.task", spec.task)
+    variant = _variant_key(spec)
+    view["model.image"] = variant
+    for key, value in image_wire(spec)[variant].items():
+        put(f"model.image.{variant}.{key}", value)
+    put("model.env", dict(spec.env) if spec.env is not None else None)
+    put("model.command", list(spec.container_command) if spec.container_command is not None else None)
+    put("model.args", list(spec.container_args) if spec.container_args is not None else None)
+    put("route.domain", spec.domain)
+    put("route.path", spec.path)
+    put("cacheHttpResponses", spec.cache_http_responses)
+    view["tags"] = tags_of(spec, fleet)
+    return view
+
+
+def live_value(record: EndpointRecord, path: str) -> Any:
+    """The live value at ``path``, or ``MISSING``."""
+    simple: dict[str, Any] = {
+        "type": record.type,
+        "provider.vendor": record.vendor,
+        "provider.region": record.region,
+        "compute.accelerator": record.accelerator,
+        "compute.instanceType": record.instance_type,
+        "compute.instanceSize": record.instance_size,
+        "compute.scaling.minReplica": record.min_replica,
+        "compute.scaling.maxReplica": record.max_replica,
+        "compute.scaling.scaleToZeroTimeout": record.scale_to_zero_timeout,
+        "compute.scaling.metric": record.scaling_metric or _only_key(record.scaling_measure),
+        "model.repository": record.repository,
+        "model.framework": record.framework,
+        "model.revision": record.revision,
+        "model.task": record.task,
+        "model.image": record.image_variant,
+        "model.env": dict(record.env or {}),
+        "model.command": list(record.command) if record.command is not None else None,
+        "model.args": list(record.args) if record.args is not None else None,
+        "route.domain": record.domain,
+        "route.path": record.path,
+        "cacheHttpResponses": record.cache_http_responses,
+        "tags": sorted(t for t in record.tags if not t.startswith(ownership.SECRETS_TAG_PREFIX)),
+    }
+    if path in simple:
+        value = simple[path]
+        return MISSING if value is None else value
+    head, _, rest = path.rpartition(".")
+    if head == "compute.scaling.measure":
+        measure = record.scaling_measure or {}
+        return measure[rest] if rest in measure and measure[rest] is not None else MISSING
+    if head == "privateService":
+        service = record.private_service or {}
+        return service.get(rest, MISSING)
+    if path.startswith("model.image."):
+        _, _, variant, key = path.split(".", 3)
+        body = (record.image or {}).get(variant)
+        return MISSING if body is None or body.get(key) is None else body[key]
+    raise KeyError(f"no live value for {path!r}")
+
+
+def _only_key(measure: Mapping[str, Any] | None) -> str | None:
+    """The metric a ``measure`` names, when the API reports ``measure`` without ``metric``."""
+    return next(iter(measure)) if measure and len(measure) == 1 else None
+
+
+def _set(payload: dict[str, Any], path: str, value: Any) -> None:
+    node = payload
+    *parents, leaf = path.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def _secrets(spec: spec_models.EndpointSpec, resolve: Resolver) -> dict[str, str]:
+    return {
+        key: resolve(ref, f"{spec.name}: secret {key}") for key, ref in sorted((spec.secrets or {}).items())
+    }
+
+
+def _password(spec: spec_models.EndpointSpec, resolve: Resolver) -> str | None:
+    if spec.image is None or spec.image.credentials is None:
+        return None
+    return resolve(spec.image.credentials.password, f"{spec.name}: registry password")
+
+
+def create_payload(
+    spec: spec_models.EndpointSpec, fleet: str, fingerprint: str | None, resolve: Resolver
+) -> dict[str, Any]:
+    """The full ``POST /endpoint/{namespace}`` body. Resolves secret references through ``resolve``."""
+    view = desired_view(spec, fleet)
+    view["tags"] = with_fingerprint(view["tags"], fingerprint)
+    payload: dict[str, Any] = {"name": spec.name}
+    for path, value in {**CREATE_DEFAULTS, **view}.items():
+        if path.startswith(("model.image", "privateService.")):
+            continue
+        if path == "compute.scaling.metric" or path.startswith("compute.scaling.measure."):
+            continue
+        _set(payload, path, value)
+    _set(payload, "model.image", image_wire(spec, _password(spec, resolve)))
+    if spec.scaling_metric is not None:
+        _set(payload, "compute.scaling.measure", {spec.scaling_metric: spec.scaling_threshold})
+    if spec.private_link_account_id is not None:
+        service: dict[str, Any] = {"accountId": spec.private_link_account_id}
+        if spec.private_link_region:
+            service["region"] = spec.private_link_region
+        payload["privateService"] = service
+    if spec.secrets:
+        _set(payload, "model.secrets", _secrets(spec, resolve))
+    return payload
+
+
+def update_payload(
+    spec: spec_models.EndpointSpec,
+    view: Mapping[str, Any],
+    paths: Iterable[str],
+    *,
+    live: EndpointRecord | None,
+    resolve: Resolver,
+    secrets: str | None = None,
+    fingerprint: str | None = None,
+    keep_env: Collection[str] = (),
+    keep_image: Collection[str] = (),
+) -> dict[str, Any]:
+    """A partial ``PUT`` body that writes ``paths`` of ``view`` (the desired view).
+
+    The API replaces some values whole, so they are sent whole: the image (all the options the spec
+    states, the registry credentials, and the live values of options listed in ``keep_image``: the
+    spec's ``ignore_changes``), ``env`` (with the live values of ``keep_env``), ``command``,
+    ``args`` and ``tags``; a scaling metric is sent with its ``measure``. ``secrets`` is ``"send"``
+    (the spec's values, and the image too when it carries registry credentials: a rotated password
+    lives there), ``"remove"`` (``{}``: the spec dropped every secret hfleet had set) or None.
+    Tags are sent whenever the secrets are (they carry the fingerprint: ``fingerprint`` when sending,
+    none when removing, the live one otherwise). Immutable paths are never sent: that is a replace.
+    """
+    payload: dict[str, Any] = {}
+    image = False
+    for path in paths:
+        entry = ownership.field_for(path)
+        if entry.mutability is not ownership.Mutability.MUTABLE:
+            continue
+        if path.startswith("model.image"):
+            image = True
+        elif path == "compute.scaling.metric" or path.startswith("compute.scaling.measure."):
+            _set(payload, "compute.scaling.metric", spec.scaling_metric)
+            _set(payload, "compute.scaling.measure", {spec.scaling_metric: spec.scaling_threshold})
+        elif path == "model.env":
+            env = dict(view.get(path) or {})
+            for key in keep_env:
+                if live is not None and live.env and key in live.env:
+                    env[key] = live.env[key]
+            _set(payload, path, env)
+        else:
+            _set(payload, path, view.get(path))
+    live_fingerprint = ownership.fingerprint_of(live.tags) if live is not None else None
+    if secrets == "send":
+        _set(payload, "model.secrets", _secrets(spec, resolve))
+        image = image or (spec.image is not None and spec.image.credentials is not None)
+        payload["tags"] = with_fingerprint(view["tags"], fingerprint)
+    elif secrets == "remove":
+        _set(payload, "model.secrets", {})
+        payload["tags"] = with_fingerprint(view["tags"], None)
+    elif "tags" in payload:
+        payload["tags"] = with_fingerprint(payload["tags"], live_fingerprint)
+    if image:
+        body = image_wire(spec, _password(spec, resolve))
+        variant = next(iter(body))
+        if live is not None and live.image_variant == variant:
+            for key in keep_image:
+                live_body = (live.image or {}).get(variant) or {}
+                if key in live_body:
+                    body[variant][key] = live_body[key]
+        _set(payload, "model.image", body)
+    return payload
+
+
+_WIRE_TO_VARIANT = {v: k for k, v in spec_models.IMAGE_VARIANTS.items()}
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
+
+
+def spec_document(record: EndpointRecord, *, secret_env: Callable[[str], str]) -> dict[str, Any]:
+    """An ``Endpoint`` document that describes ``record`` (what ``hfleet import`` writes).
+
+    Every field the spec language has is kept; server-filled ones are left out (they would only
+    pin what the server chooses). Each secret becomes a ``from_env`` reference named by
+    ``secret_env(key)``: values are never read back. A legacy ``protected`` type is written as its
+    current name, ``authenticated`` (the comparison treats them as one; nothing is sent).
+    """
+    doc: dict[str, Any] = {"kind": "Endpoint", "name": record.name, "namespace": record.namespace}
+    kind = ownership.TYPE_ALIASES.get(record.type or "", record.type)
+    simple = {
+        "repository": record.repository,
+        "revision": record.revision,
+        "framework": record.framework,
+        "task": record.task,
+        "accelerator": record.accelerator,
+        "vendor": record.vendor,
+        "region": record.region,
+        "instance_type": record.instance_type,
+        "instance_size": record.instance_size,
+        "type": kind if kind in ("public", "authenticated", "private") else None,
+        "min_replica": record.min_replica,
+        "max_replica": record.max_replica,
+        "scale_to_zero_timeout": record.scale_to_zero_timeout if record.min_replica == 0 else None,
+        "domain": record.domain,
+        "path": record.path,
+        "container_command": list(record.command) if record.command else None,
+        "container_args": list(record.args) if record.args else None,
+        "env": dict(record.env) if record.env else None,
+    }
+    doc.update({k: v for k, v in simple.items() if v is not None})
+    measure = record.scaling_measure or {}
+    metric = record.scaling_metric or (next(iter(measure)) if len(measure) == 1 else None)
+    if metric in ("hardwareUsage", "pendingRequests") and measure.get(metric) is not None:
+        doc["scaling_metric"] = metric
+        doc["scaling_threshold"] = measure[metric]
+    service = record.private_service or {}
+    if isinstance(service.get("accountId"), str):
+        doc["private_link_account_id"] = service["accountId"]
+        if isinstance(service.get("region"), str):
+            doc["private_link_region"] = service["region"]
+    variant = record.image_variant
+    if variant is not None and variant != "huggingface" and variant in _WIRE_TO_VARIANT:
+        body: dict[str, Any] = {}
+        for key, value in sorted((record.image or {})[variant].items()):
+            if value is not None:
+                body[_snake(key)] = value
+        name = _WIRE_TO_VARIANT[variant]
+        allowed = {"url", "port", "health_route", *spec_models.VARIANT_OPTIONS[name]}
+        doc["image"] = {name: {k: v for k, v in body.items() if k in allowed}}
+    user_tags = [t for t in record.tags if not t.lower().startswith(ownership.RESERVED_TAG_PREFIX)]
+    if user_tags:
+        doc["tags"] = sorted(user_tags)
+    if record.secret_keys:
+        doc["secrets"] = {key: {"from_env": secret_env(key)} for key in sorted(record.secret_keys)}
+    return doc
