@@ -28,19 +28,33 @@ __all__ = ["Fleet", "SourceRef", "load", "load_documents"]
 KINDS = ("Fleet", "Endpoint")
 # Fields that must be known once defaults are applied.
 REQUIRED_AFTER_DEFAULTS = ("repository", "accelerator", "vendor", "region", "instance_type", "instance_size")
-# Mapping fields merged key by key with the defaults (the endpoint wins); lists of tags are unioned.
+# Mapping fields merged key by key with the defaults (the endpoint wins), and lists unioned.
 _MERGED_MAPPINGS = ("env", "secrets")
+_UNIONED_LISTS = ("tags", "ignore_changes")
 
 
 @dataclass(frozen=True)
 class SourceRef:
-    """Where an endpoint was declared."""
+    """A place in a spec file: where an endpoint was declared, or where a field's value is written.
+
+    ``column`` is 0 when only the line is meant (an endpoint's declaration)."""
 
     file: str
     line: int
+    column: int = 0
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "")
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where one endpoint body (or the fleet's ``defaults``) sits: its document's locations, the path
+    of the body inside the document, and the top-level keys written there."""
+
+    locations: source.Locations
+    prefix: tuple[str | int, ...]
+    keys: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,8 @@ class Fleet:
     endpoints: tuple[models.EndpointSpec, ...]
     sources: dict[str, SourceRef] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    origins: dict[str, _Origin] = field(default_factory=dict, repr=False, compare=False)
+    defaults_origin: _Origin | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -63,6 +79,24 @@ class Fleet:
     def namespace_of(self, endpoint: models.EndpointSpec) -> str:
         return endpoint.namespace or self.spec.namespace
 
+    def locate(self, endpoint_name: str, field: str) -> SourceRef | None:
+        """Where the value of ``field`` of an endpoint is written: on the endpoint, or in the fleet's
+        ``defaults`` it inherited it from. ``field`` is a spec path (``instance_type``,
+        ``image.tgi.url``, ``env.HF_TOKEN``, ``tags.0``; ``image.url`` finds the variant's ``url``).
+        The nearest written ancestor if the field itself is not written; None if neither is, or if
+        there is no such endpoint."""
+        path = tuple(int(p) if p.isdigit() else p for p in field.split(".") if p)
+        if endpoint_name not in self.origins:
+            return None
+        written = [o for o in (self.origins[endpoint_name], self.defaults_origin) if o is not None]
+        written = [o for o in written if path and path[0] in o.keys]
+        for exact in (True, False):
+            for origin in written:
+                found = origin.locations.value_of((*origin.prefix, *_through_variant(origin, path)), exact)
+                if found is not None:
+                    return SourceRef(origin.locations.file, *found)
+        return None
+
     def schedule_of(self, endpoint: models.EndpointSpec) -> Any:
         """The endpoint's ``ScheduleSpec`` (named or inline), or None."""
         if endpoint.schedule is None:
@@ -70,6 +104,15 @@ class Fleet:
         if isinstance(endpoint.schedule, str):
             return self.spec.schedules[endpoint.schedule]
         return endpoint.schedule
+
+
+def _through_variant(origin: _Origin, path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """``image.url`` → ``image.tgi.url`` when the image written there is a ``tgi`` one."""
+    if len(path) < 2 or path[0] != "image" or path[1] in models.IMAGE_VARIANTS:
+        return path
+    values = origin.locations.values
+    variants = [v for v in models.IMAGE_VARIANTS if (*origin.prefix, "image", v) in values]
+    return ("image", variants[0], *path[1:]) if len(variants) == 1 else path
 
 
 def load(paths: Iterable[str | Path]) -> Fleet:
@@ -155,6 +198,7 @@ def load_documents(
     seen: dict[tuple[str, str], SourceRef] = {}
     endpoints: list[models.EndpointSpec] = []
     sources: dict[str, SourceRef] = {}
+    origins: dict[str, _Origin] = {}
     for doc, prefix, body in endpoint_items:
         merged = _apply_defaults(defaults, body)
         spec = _validate(models.EndpointSpec, merged, doc, prefix, problems, origin=body)
@@ -175,10 +219,14 @@ def load_documents(
         seen[key] = ref
         endpoints.append(spec)
         sources[spec.name] = ref
+        origins[spec.name] = _Origin(doc.locations, prefix, frozenset(k for k in body if k != "kind"))
 
     if problems or fleet_spec is None:
         raise errors.SpecError(problems)
-    return Fleet(fleet_spec, tuple(sorted(endpoints, key=lambda e: e.name)), sources, files)
+    fleet_doc = fleet_docs[0]
+    defaults_origin = _Origin(fleet_doc.locations, ("defaults",), frozenset(fleet_spec.defaults))
+    ordered = tuple(sorted(endpoints, key=lambda e: e.name))
+    return Fleet(fleet_spec, ordered, sources, files, origins, defaults_origin)
 
 
 def _apply_defaults(defaults: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
@@ -186,8 +234,10 @@ def _apply_defaults(defaults: dict[str, Any], body: dict[str, Any]) -> dict[str,
     for key in _MERGED_MAPPINGS:
         if isinstance(defaults.get(key), dict) and isinstance(body.get(key), dict):
             merged[key] = {**defaults[key], **body[key]}
-    if isinstance(defaults.get("tags"), list) and isinstance(body.get("tags"), list):
-        merged["tags"] = list(dict.fromkeys([*defaults["tags"], *body["tags"]]))
+    for key in _UNIONED_LISTS:
+        if isinstance(defaults.get(key), list) and isinstance(body.get(key), list):
+            # The endpoint's own items first, so that a problem's list index is the one it wrote.
+            merged[key] = list(dict.fromkeys([*body[key], *defaults[key]]))
     return merged
 
 
@@ -223,6 +273,13 @@ def _semantic_problems(
     for name in REQUIRED_AFTER_DEFAULTS:
         if merged.get(name) is None:
             at(name, f"{name} is required (set it on the endpoint or in the fleet's defaults)")
+    if merged.get("type") is None:
+        at("type", f"type is required (on the endpoint or in the defaults); choose {models.ACCESS_TYPES}")
+    elif merged.get("type") == "private" and merged.get("private_link_account_id") is None:
+        at(
+            "type",
+            "type private is PrivateLink: it needs private_link_account_id (the account that connects)",
+        )
     low, high = number("min_replica"), number("max_replica")
     if low is not None and high is not None and low > high:
         at("min_replica", f"min_replica ({low}) is greater than max_replica ({high})")
@@ -288,9 +345,19 @@ def _problems_from(
         # A value that came from the defaults is reported once, at the defaults' own line.
         if origin is not None and path and path[0] not in origin and path[0] in data:
             continue
+        if origin is not None and _from_unioned_defaults(path, origin):
+            continue
         line, column = doc.locations.at(full)
         out.append(errors.Problem(doc.file, line, column, source.format_path(full), "; or ".join(messages)))
     return out
+
+
+def _from_unioned_defaults(path: tuple[str | int, ...], origin: dict[str, Any]) -> bool:
+    """An item of a unioned list (tags...) past the endpoint's own items came from the defaults."""
+    if len(path) < 2 or path[0] not in _UNIONED_LISTS or not isinstance(path[1], int):
+        return False
+    own = origin.get(str(path[0]))
+    return isinstance(own, list) and path[1] >= len(own)
 
 
 def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:

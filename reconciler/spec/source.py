@@ -44,10 +44,13 @@ def format_path(path: Path_) -> str:
 
 @dataclass
 class Locations:
-    """Field path → (line, column), both 1-based. Keys of mappings are recorded under the child path."""
+    """Field path → (line, column), both 1-based. Keys of mappings are recorded under the child path
+    (``marks``: where a problem about the field points); ``values`` holds where each value starts
+    (``instance_type: x9`` → the ``x9``)."""
 
     file: str
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
 
     def at(self, path: Path_) -> tuple[int, int]:
         """The position of ``path``, or of its nearest recorded ancestor."""
@@ -57,6 +60,18 @@ class Locations:
                 return self.marks[probe]
             probe = probe[:-1]
         return self.marks.get((), (1, 1))
+
+    def value_of(self, path: Path_, exact: bool = True) -> tuple[int, int] | None:
+        """Where the value at ``path`` starts. With ``exact=False``, where the key of its nearest
+        written ancestor is (never the document itself): the field is not written, its parent is."""
+        if exact:
+            return self.values.get(tuple(path))
+        probe = tuple(path)[:-1]
+        while probe:
+            if probe in self.marks:
+                return self.marks[probe]
+            probe = probe[:-1]
+        return None
 
     def problem(self, path: Path_, message: str, *, prefix: Path_ = ()) -> errors.Problem:
         """A located problem for ``path`` (relative to the document); ``prefix`` is prepended to the name."""
@@ -139,7 +154,9 @@ class _Builder:
             raise _TooBig(f"document expands to more than {MAX_NODES} values (an alias bomb?)", node)
         if depth > MAX_DEPTH:
             raise _TooBig(f"document is nested deeper than {MAX_DEPTH} levels", node)
-        self.locations.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        here = (node.start_mark.line + 1, node.start_mark.column + 1)
+        self.locations.marks.setdefault(path, here)
+        self.locations.values.setdefault(path, here)
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in self._pairs(node):

@@ -35,6 +35,7 @@ defaults:
   task: text-classification
   min_replica: 1
   max_replica: 1
+  type: authenticated
 """
 FLEET = _FLEET_DOC.format(fleet="team", namespace="emulator") + (
     "schedules:\n  office:\n    timezone: Europe/Paris\n    uptime: Mon-Fri 08:00-19:00\n"
@@ -128,7 +129,7 @@ CASES = [
         "fleet.yaml:2",
         "fleet name must be lowercase",
     ),
-    Case("fleet-unknown-key", {"fleet.yaml": FLEET + "owner: me\n"}, "fleet.yaml:18", "unknown key 'owner'"),
+    Case("fleet-unknown-key", {"fleet.yaml": FLEET + "owner: me\n"}, "fleet.yaml:19", "unknown key 'owner'"),
     Case(
         "defaults-with-name",
         {"fleet.yaml": FLEET.replace("defaults:\n", "defaults:\n  name: x\n")},
@@ -144,7 +145,7 @@ CASES = [
     Case(
         "fleet-endpoint-not-mapping",
         {"fleet.yaml": FLEET + "endpoints:\n  - just-a-name\n"},
-        "fleet.yaml:19",
+        "fleet.yaml:20",
         "an endpoint must be a mapping",
     ),
     # --- names -----------------------------------------------------------------------------------------
@@ -189,7 +190,7 @@ CASES = [
     ep("env: {1A: x}\n", 3, "not a valid environment variable name", "bad-env-name"),
     ep("tags: prod\n", 3, "valid list", "string-for-list"),
     ep("accelerator: tpu\n", 3, "'cpu', 'gpu' or 'neuron'", "bad-accelerator"),
-    ep("type: protected\n", 3, "'public', 'authenticated' or 'private'", "type-protected"),
+    ep("type: protected\n", 3, "legacy name of 'authenticated'", "type-protected"),
     ep("state: stopped\n", 3, "'running', 'paused' or 'scaled_to_zero'", "bad-state"),
     ep("path: api/v1\n", 3, "path must start with '/'", "route-path"),
     ep("smoke: {max_latency_ms: 0}\n", 3, "greater than 0", "smoke-latency"),
