@@ -208,6 +208,17 @@ class _Builder:
         yield from own
 
 
+def _tab_at(text: str, line: int, column: int) -> bool:
+    """Whether the parser stopped on a tab, or on a line indented with one (PyYAML only says
+    "found character that cannot start any token")."""
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return False
+    row = lines[line - 1]
+    indent = row[: len(row) - len(row.lstrip(" \t-"))]
+    return "\t" in indent or row[column - 1 : column] == "\t"
+
+
 def discover(paths: list[Path]) -> tuple[list[Path], list[errors.Problem]]:
     """Expand files and directories (recursively, ``*.yaml``/``*.yml``) into a sorted, unique file list."""
     files: list[Path] = []
@@ -278,6 +289,8 @@ def parse_bytes(raw: bytes, name: str) -> tuple[list[Document], list[errors.Prob
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part) or "invalid YAML"
+        if _tab_at(text, line, column):
+            message = "a tab character in the indentation (YAML indents with spaces only)"
         return [], [errors.Problem(name, line, column, "", f"invalid YAML: {message}")]
     except yaml.YAMLError as exc:
         return [], [errors.Problem(name, 0, 0, "", f"invalid YAML: {exc}")]
