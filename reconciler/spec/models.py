@@ -37,9 +37,11 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    WithJsonSchema,
     field_validator,
 )
 
+from reconciler import durations
 from reconciler.schedule import models as schedule_models
 from reconciler.spec import hints, image, names, secrets
 
@@ -170,6 +172,14 @@ def _raise(message: str) -> str:
     raise ValueError(message)
 
 
+def _whole_minutes(value: Any) -> Any:
+    """``scale_to_zero_timeout``: minutes, or a duration; the wire wants whole minutes."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        what = "scale_to_zero_timeout"
+        return durations.whole_minutes(durations.parse(value, unit="m", what=what), what)
+    return value
+
+
 class SmokeSpec(_Model):
     """A probe run after deploy (``hfleet smoke``, ``apply --smoke``).
 
@@ -223,8 +233,14 @@ class EndpointSpec(_Model):
     )
     min_replica: int | None = Field(default=None, ge=0)
     max_replica: int | None = Field(default=None, ge=1)
-    scale_to_zero_timeout: int | None = Field(
-        default=None, ge=1, description="Minutes idle before scaling to zero."
+    scale_to_zero_timeout: Annotated[
+        int | None,
+        BeforeValidator(_whole_minutes),
+        WithJsonSchema({"type": ["integer", "string", "null"]}),
+    ] = Field(
+        default=None,
+        ge=1,
+        description="Idle time before scaling to zero: minutes (15) or a duration ('15m', '1h').",
     )
     scaling_metric: Literal["hardwareUsage", "pendingRequests"] | None = None
     scaling_threshold: float | None = Field(default=None, gt=0)
