@@ -37,6 +37,8 @@ from reconciler import durations
 
 __all__ = [
     "DAYS",
+    "MAX_HOLIDAYS",
+    "MAX_WINDOWS",
     "Holiday",
     "OverrideSpec",
     "ScheduleSpec",
@@ -48,6 +50,10 @@ __all__ = [
     "zone",
 ]
 
+# Bounds on a schedule's size: evaluating it walks every window and holiday at each edge, so these
+# keep one endpoint's plan in milliseconds (10,000 windows took over a minute).
+MAX_WINDOWS = 100
+MAX_HOLIDAYS = 1000
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAY_INDEX = {d.lower(): i for i, d in enumerate(DAYS)}
 _FULL_DAYS = {
@@ -310,12 +316,21 @@ class ScheduleSpec(_Model):
     @field_validator("uptime", "downtime")
     @classmethod
     def _windows(cls, value: str | list[str] | None) -> str | list[str] | None:
+        count = 0 if value is None else len(_split(value))
+        if count > MAX_WINDOWS:
+            raise ValueError(
+                f"{count} windows; a schedule takes at most {MAX_WINDOWS} in uptime and in downtime"
+            )
         parse_windows(value)
         return value
 
     @field_validator("holidays")
     @classmethod
     def _holidays(cls, value: list[str]) -> list[str]:
+        if len(value) > MAX_HOLIDAYS:
+            raise ValueError(
+                f"{len(value)} holidays; a schedule takes at most {MAX_HOLIDAYS} (ranges count once: A..B)"
+            )
         for i, item in enumerate(value):
             try:
                 parse_holiday(item)
