@@ -115,9 +115,15 @@ def _next_change(ctx: _Ctx, t: datetime, limit: datetime) -> datetime | None:
 
 
 def _aware(value: datetime, name: str) -> datetime:
-    """``value`` in UTC; ``ValueError`` if it is naive."""
+    """``value`` in UTC, whatever its timezone. A naive datetime is a bug in the caller (the API
+    layer parses every timestamp into an aware instant), so it is a ``TypeError``, not a guess."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime (got {type(value).__name__})")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware (got {value.isoformat()})")
+        raise TypeError(
+            f"{name} must be a timezone-aware datetime (got the naive {value.isoformat()}); "
+            "parse timestamps with their offset"
+        )
     return value.astimezone(UTC)
 
 
@@ -144,9 +150,11 @@ def _context(
     grace: tuple[datetime, datetime] | None = None
     if c is not None and last_change is not None and c.grace:
         changed = _aware(last_change, "last_change")
-        end = changed + c.grace
-        if now < end:
-            grace = (changed, end)
+        # A last change in the future is clock skew between the API and us: the endpoint was just
+        # deployed, so the grace period runs from now rather than not at all.
+        begins = min(changed, now)
+        if now < begins + c.grace:
+            grace = (begins, begins + c.grace)
     return _Ctx(c, active, grace)
 
 
@@ -170,8 +178,10 @@ def evaluate(
     override: OverrideSpec | None = None,
     last_change: datetime | None = None,
 ) -> Decision:
-    """The decision at ``now`` (timezone-aware). ``last_change`` (the endpoint's last deploy or
-    update) starts the grace period; ``schedule`` may be None when only an override is set."""
+    """The decision at ``now``. ``last_change`` (the endpoint's last deploy or update) starts the
+    grace period; one in the future counts as "just deployed" (the grace runs from ``now``).
+    Both take any aware datetime (any timezone); a naive one is a ``TypeError``. ``schedule`` may
+    be None when only an override is set."""
     instant = _aware(now, "now")
     return _decide(_context(schedule, instant, override, last_change), instant)
 
