@@ -36,6 +36,7 @@ defaults:
   task: text-classification
   min_replica: 1
   max_replica: 1
+  type: authenticated
 """
 
 PHASES = ("cold", "noop", "drift", "prune")

@@ -82,6 +82,7 @@ defaults:
   task: text-classification
   min_replica: 1
   max_replica: 1
+  type: authenticated
 schedules:
   office-hours:
     timezone: Europe/Paris

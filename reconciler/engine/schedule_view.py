@@ -1,6 +1,11 @@
 """``hfleet schedule``: upcoming on/off transitions of each scheduled endpoint, and uptime share.
 
 Owns: ``build`` (a JSON-ready view) and ``text``. Called by: the CLI. Must not: call the API.
+
+Hours up and saved come from ``schedule.evaluate.fraction_up``, the function the cost model uses,
+with the endpoint's ``schedule_override``: an override that keeps an endpoint up counts as up time.
+Holidays are part of the schedule and count too. The grace period does not: it follows each
+deploy, which a forecast cannot know.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ __all__ = ["build", "text"]
 
 
 def build(fleet: loader.Fleet, start: datetime, days: int) -> dict[str, Any]:
+    """The view from ``start`` (aware) for ``days`` days: per endpoint, its state now, the
+    transitions, and the share of the period it is up (override included)."""
     end = start + timedelta(days=days)
     endpoints = []
     for spec in fleet.endpoints:
@@ -23,7 +30,7 @@ def build(fleet: loader.Fleet, start: datetime, days: int) -> dict[str, Any]:
             continue
         now = schedule_eval.evaluate(schedule, start, override=spec.schedule_override)
         changes = schedule_eval.transitions(schedule, start, end, override=spec.schedule_override)
-        share = schedule_eval.fraction_up(schedule, start, end)
+        share = schedule_eval.fraction_up(schedule, start, end, override=spec.schedule_override)
         endpoints.append(
             {
                 "name": spec.name,

@@ -38,19 +38,18 @@ every other zone inside a DST fold (PEP 495). Inputs may use any timezone; they 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo
 
-from reconciler.schedule.models import OverrideSpec, ScheduleSpec, Window, zone
+from reconciler.schedule import compiled
+from reconciler.schedule.models import OverrideSpec, ScheduleSpec
 
 __all__ = ["HORIZON", "Decision", "evaluate", "fraction_up", "local_instant", "transitions"]
 
-HORIZON = timedelta(days=400)
+HORIZON = compiled.HORIZON
+local_instant = compiled.local_instant
 OffAction = Literal["pause", "scale_to_zero"]
-_DAY = timedelta(days=1)
-_SECOND = timedelta(seconds=1)
 _CACHE = 8192
 
 
@@ -69,216 +68,12 @@ class Decision:
     source: str
 
 
-def _wall(instant: datetime, tz: tzinfo) -> datetime:
-    return instant.astimezone(tz).replace(tzinfo=None)
-
-
-@lru_cache(maxsize=_CACHE)
-def local_instant(day: date, minute: int, tz: ZoneInfo) -> datetime:
-    """The UTC instant of ``minute`` minutes after local midnight of ``day`` (DST rule above)."""
-    naive = datetime(day.year, day.month, day.day) + timedelta(minutes=minute)
-    later = naive.replace(tzinfo=tz).astimezone(UTC)  # fold=0: first occurrence if ambiguous
-    if _wall(later, tz) == naive:
-        return later
-    # In a gap: fold=0 used the offset before the transition (an instant after the gap) and fold=1
-    # the one after it (an instant before the gap). The transition is the first instant whose wall
-    # time is not before ``naive``; find it to the second.
-    earlier = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
-    low, high = min(earlier, later), max(earlier, later)
-    while high - low > _SECOND:
-        middle = low + timedelta(seconds=((high - low) // _SECOND) // 2)
-        if _wall(middle, tz) >= naive:
-            high = middle
-        else:
-            low = middle
-    return high
-
-
-class _Win:
-    """A window compiled against a timezone. Identity-hashed; occurrences cached by day ordinal."""
-
-    __slots__ = ("_occ", "end", "label", "start", "tz", "window")
-
-    def __init__(self, window: Window, default_tz: str) -> None:
-        self.window = window
-        self.tz = zone(window.tz or default_tz)
-        self.label = window.describe(default_tz)
-        self.start = window.start
-        self.end = window.end
-        self._occ: dict[int, tuple[datetime, datetime] | None] = {}
-
-    def _occurrence(self, ordinal: int) -> tuple[datetime, datetime] | None:
-        """The occurrence starting on local day ``ordinal``, or None (not one of its days, or empty)."""
-        try:
-            return self._occ[ordinal]
-        except KeyError:
-            pass
-        day = date.fromordinal(ordinal)
-        found: tuple[datetime, datetime] | None = None
-        if day.weekday() in self.window.days:
-            begin = local_instant(day, self.start, self.tz)
-            end_day = day + _DAY if self.end <= self.start else day
-            finish = local_instant(end_day, self.end, self.tz)
-            found = (begin, finish) if finish > begin else None
-        if len(self._occ) > 4096:
-            self._occ.clear()
-        self._occ[ordinal] = found
-        return found
-
-    def contains(self, t: datetime) -> bool:
-        kind = self.window.kind
-        if kind == "always":
-            return True
-        if kind == "never":
-            return False
-        if kind == "absolute":
-            assert self.window.abs_start is not None and self.window.abs_end is not None
-            return self.window.abs_start <= t < self.window.abs_end
-        today = t.astimezone(self.tz).toordinal()
-        for ordinal in (today - 1, today, today + 1):
-            occ = self._occurrence(ordinal)
-            if occ is not None and occ[0] <= t < occ[1]:
-                return True
-        return False
-
-    def next_edge(self, t: datetime) -> datetime | None:
-        """The first instant after ``t`` where this window starts or ends."""
-        kind = self.window.kind
-        if kind in ("always", "never"):
-            return None
-        if kind == "absolute":
-            assert self.window.abs_start is not None and self.window.abs_end is not None
-            edges = [e for e in (self.window.abs_start, self.window.abs_end) if e > t]
-            return min(edges) if edges else None
-        today = t.astimezone(self.tz).toordinal()
-        best: datetime | None = None
-        for ordinal in range(today - 1, today + 9):
-            occ = self._occurrence(ordinal)
-            if occ is None:
-                continue
-            for edge in occ:
-                if edge > t and (best is None or edge < best):
-                    best = edge
-            if best is not None and occ[0] > best:
-                break
-        return best
-
-
-class _Compiled:
-    """A schedule ready to evaluate (identity-hashed: one per distinct schedule, cached)."""
-
-    __slots__ = ("downtime", "grace", "holidays", "off", "tz", "tz_name", "uptime")
-
-    def __init__(self, spec: ScheduleSpec) -> None:
-        self.tz_name = spec.timezone
-        self.tz = zone(spec.timezone)
-        self.uptime = tuple(_Win(w, spec.timezone) for w in spec.uptime_windows)
-        self.downtime = tuple(_Win(w, spec.timezone) for w in spec.downtime_windows)
-        self.holidays = tuple(
-            sorted(
-                (
-                    local_instant(h.first, 0, self.tz),
-                    local_instant(h.last + _DAY, 0, self.tz),
-                    h.text,
-                )
-                for h in spec.holiday_ranges
-            )
-        )
-        self.off: OffAction = spec.off
-        self.grace = spec.grace
-
-
-def _key(spec: ScheduleSpec) -> tuple[object, ...]:
-    def frozen(value: str | list[str] | None) -> str | tuple[str, ...] | None:
-        return tuple(value) if isinstance(value, list) else value
-
-    return (
-        spec.timezone,
-        frozen(spec.uptime),
-        frozen(spec.downtime),
-        tuple(spec.holidays),
-        spec.off,
-        spec.grace_period,
-    )
-
-
-def _compile(spec: ScheduleSpec | None) -> _Compiled | None:
-    if spec is None:
-        return None
-    key = _key(spec)
-    cached = _compiled_by_key.get(key)
-    if cached is None:
-        if len(_compiled_by_key) > 1024:
-            _compiled_by_key.clear()
-        cached = _compiled_by_key[key] = _Compiled(spec)
-    return cached
-
-
-_compiled_by_key: dict[tuple[object, ...], _Compiled] = {}
-
-# --- the schedule alone (holidays, downtime, uptime) ---------------------------------------------
-
-
-@lru_cache(maxsize=_CACHE)
-def _base(c: _Compiled | None, t: datetime) -> tuple[bool, str, str]:
-    """(up, reason, source) of the schedule alone at ``t``."""
-    if c is None:
-        return True, "no schedule", "default"
-    for first, last, text in c.holidays:
-        if first <= t < last:
-            return False, f"holiday {text}", "holiday"
-    for win in c.downtime:
-        if win.contains(t):
-            return False, f"in downtime {win.label}", "downtime"
-    if not c.uptime:
-        if c.downtime:
-            return True, "outside downtime", "default"
-        if c.holidays:
-            return True, "not a holiday", "default"
-        return True, "always up (no uptime windows)", "default"
-    for win in c.uptime:
-        if win.contains(t):
-            return True, f"in uptime {win.label}", "uptime"
-    return False, "outside uptime", "uptime"
-
-
-def _base_edge(c: _Compiled, t: datetime) -> datetime | None:
-    """The first instant after ``t`` where any window or holiday starts or ends."""
-    best: datetime | None = None
-    for first, last, _text in c.holidays:
-        for bound in (first, last):
-            if bound > t and (best is None or bound < best):
-                best = bound
-    for win in (*c.downtime, *c.uptime):
-        edge = win.next_edge(t)
-        if edge is not None and (best is None or edge < best):
-            best = edge
-    return best
-
-
-@lru_cache(maxsize=_CACHE)
-def _base_next(c: _Compiled | None, t: datetime) -> datetime | None:
-    """The first instant in ``(t, t + HORIZON]`` where the schedule's ``up`` changes, or None."""
-    if c is None:
-        return None
-    current = _base(c, t)[0]
-    limit = t + HORIZON
-    at = t
-    while True:
-        edge = _base_edge(c, at)
-        if edge is None or edge > limit:
-            return None
-        if _base(c, edge)[0] != current:
-            return edge
-        at = edge
-
-
 # --- with the override and the grace period -------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _Ctx:
-    c: _Compiled | None
+    c: compiled.Compiled | None
     override: tuple[bool, datetime, str] | None  # (up, until in UTC, until as written)
     grace: tuple[datetime, datetime] | None  # [last_change, last_change + grace_period)
 
@@ -291,7 +86,7 @@ def _state(ctx: _Ctx, t: datetime) -> tuple[bool, str, str]:
     if ctx.override is not None and t < ctx.override[1]:
         up, _until, shown = ctx.override
         return up, f"override {'up' if up else 'down'} until {shown}", "override"
-    base = _base(ctx.c, t)
+    base = compiled.base(ctx.c, t)
     if not base[0] and ctx.grace is not None and ctx.grace[0] <= t < ctx.grace[1]:
         return True, f"grace period until {_show(ctx.grace[1], ctx.display_tz).isoformat()}", "grace"
     return base
@@ -308,7 +103,7 @@ def _next_change(ctx: _Ctx, t: datetime, limit: datetime) -> datetime | None:
     at = t
     while at < limit:
         candidates = [e for e in fixed if e > at]
-        following = _base_next(ctx.c, at)
+        following = compiled.base_next(ctx.c, at)
         candidates.append(following if following is not None else at + HORIZON)
         edge = min(candidates)
         if edge > limit:
@@ -320,9 +115,15 @@ def _next_change(ctx: _Ctx, t: datetime, limit: datetime) -> datetime | None:
 
 
 def _aware(value: datetime, name: str) -> datetime:
-    """``value`` in UTC; ``ValueError`` if it is naive."""
+    """``value`` in UTC, whatever its timezone. A naive datetime is a bug in the caller (the API
+    layer parses every timestamp into an aware instant), so it is a ``TypeError``, not a guess."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime (got {type(value).__name__})")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware (got {value.isoformat()})")
+        raise TypeError(
+            f"{name} must be a timezone-aware datetime (got the naive {value.isoformat()}); "
+            "parse timestamps with their offset"
+        )
     return value.astimezone(UTC)
 
 
@@ -340,7 +141,7 @@ def _context(
     override: OverrideSpec | None,
     last_change: datetime | None,
 ) -> _Ctx:
-    c = _compile(schedule)
+    c = compiled.prepare(schedule)
     active: tuple[bool, datetime, str] | None = None
     if override is not None:
         until = override.until_at.astimezone(UTC)
@@ -349,9 +150,11 @@ def _context(
     grace: tuple[datetime, datetime] | None = None
     if c is not None and last_change is not None and c.grace:
         changed = _aware(last_change, "last_change")
-        end = changed + c.grace
-        if now < end:
-            grace = (changed, end)
+        # A last change in the future is clock skew between the API and us: the endpoint was just
+        # deployed, so the grace period runs from now rather than not at all.
+        begins = min(changed, now)
+        if now < begins + c.grace:
+            grace = (begins, begins + c.grace)
     return _Ctx(c, active, grace)
 
 
@@ -375,8 +178,10 @@ def evaluate(
     override: OverrideSpec | None = None,
     last_change: datetime | None = None,
 ) -> Decision:
-    """The decision at ``now`` (timezone-aware). ``last_change`` (the endpoint's last deploy or
-    update) starts the grace period; ``schedule`` may be None when only an override is set."""
+    """The decision at ``now``. ``last_change`` (the endpoint's last deploy or update) starts the
+    grace period; one in the future counts as "just deployed" (the grace runs from ``now``).
+    Both take any aware datetime (any timezone); a naive one is a ``TypeError``. ``schedule`` may
+    be None when only an override is set."""
     instant = _aware(now, "now")
     return _decide(_context(schedule, instant, override, last_change), instant)
 

@@ -2,8 +2,9 @@
 
 Owns: ``ScheduleSpec`` (windows, timezone, holidays, what "off" means, grace period), ``OverrideSpec``
 (keep an endpoint up or down until an instant), the parsed forms (``Window``, ``Holiday``) and the
-parsers (``parse_window``, ``parse_windows``, ``parse_holiday``, ``parse_duration``, ``parse_instant``),
-all cached by their input string so that evaluating thousands of endpoints never re-parses.
+parsers (``parse_window``, ``parse_windows``, ``parse_holiday``, ``parse_instant``), all cached by
+their input string so that evaluating thousands of endpoints never re-parses. Durations
+(``grace_period``) are read by ``reconciler.durations``.
 Called by: ``reconciler.spec.models`` (validation) and ``reconciler.schedule.evaluate``.
 Must not: read the clock; evaluation takes ``now`` as an argument.
 
@@ -32,13 +33,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from reconciler import durations
+
 __all__ = [
     "DAYS",
+    "MAX_HOLIDAYS",
+    "MAX_WINDOWS",
     "Holiday",
     "OverrideSpec",
     "ScheduleSpec",
     "Window",
-    "parse_duration",
     "parse_holiday",
     "parse_instant",
     "parse_window",
@@ -46,6 +50,10 @@ __all__ = [
     "zone",
 ]
 
+# Bounds on a schedule's size: evaluating it walks every window and holiday at each edge, so these
+# keep one endpoint's plan in milliseconds (10,000 windows took over a minute).
+MAX_WINDOWS = 100
+MAX_HOLIDAYS = 1000
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAY_INDEX = {d.lower(): i for i, d in enumerate(DAYS)}
 _FULL_DAYS = {
@@ -61,7 +69,6 @@ _ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}
 _ABSOLUTE = re.compile(rf"^({_ISO})\s*(?:/|\.\.|-)\s*({_ISO})$")
 _RECURRING = re.compile(r"^(\S+)\s+(\S+)(?:\s+(\S+))?$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -271,29 +278,6 @@ def parse_holiday(text: str) -> Holiday:
     return Holiday(text=cleaned, first=first, last=last)
 
 
-@lru_cache(maxsize=1024)
-def _duration(text: str) -> timedelta:
-    cleaned = text.strip().replace(" ", "").lower()
-    if cleaned.isdigit():
-        return timedelta(minutes=int(cleaned))
-    match = _DURATION.match(cleaned)
-    if not cleaned or match is None:
-        raise ValueError(
-            f"invalid grace_period {text!r}: use minutes (15) or a duration like '90s', '15m', '1h', '1h30m'"
-        )
-    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
-
-
-def parse_duration(value: str | int) -> timedelta:
-    """A grace period: an int is minutes; a string is ``90s``, ``15m``, ``1h``, ``1h30m`` or digits."""
-    if isinstance(value, int):
-        if value < 0:
-            raise ValueError(f"grace_period must not be negative (got {value})")
-        return timedelta(minutes=value)
-    return _duration(value)
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -319,7 +303,8 @@ class ScheduleSpec(_Model):
         "in the schedule's timezone.",
     )
     grace_period: str | int = Field(
-        default=0, description="Minutes (or '90s', '15m', '1h') after a deploy before it may go off."
+        default=0,
+        description="Minutes (or '90s', '15m', '1h30m') after a deploy before it may go off.",
     )
 
     @field_validator("timezone")
@@ -331,12 +316,21 @@ class ScheduleSpec(_Model):
     @field_validator("uptime", "downtime")
     @classmethod
     def _windows(cls, value: str | list[str] | None) -> str | list[str] | None:
+        count = 0 if value is None else len(_split(value))
+        if count > MAX_WINDOWS:
+            raise ValueError(
+                f"{count} windows; a schedule takes at most {MAX_WINDOWS} in uptime and in downtime"
+            )
         parse_windows(value)
         return value
 
     @field_validator("holidays")
     @classmethod
     def _holidays(cls, value: list[str]) -> list[str]:
+        if len(value) > MAX_HOLIDAYS:
+            raise ValueError(
+                f"{len(value)} holidays; a schedule takes at most {MAX_HOLIDAYS} (ranges count once: A..B)"
+            )
         for i, item in enumerate(value):
             try:
                 parse_holiday(item)
@@ -347,7 +341,7 @@ class ScheduleSpec(_Model):
     @field_validator("grace_period")
     @classmethod
     def _grace(cls, value: str | int) -> str | int:
-        parse_duration(value)
+        durations.parse(value, unit="m", what="grace_period")
         return value
 
     @property
@@ -364,7 +358,7 @@ class ScheduleSpec(_Model):
 
     @property
     def grace(self) -> timedelta:
-        return parse_duration(self.grace_period)
+        return durations.parse(self.grace_period, unit="m", what="grace_period")
 
 
 class OverrideSpec(_Model):

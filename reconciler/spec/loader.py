@@ -11,36 +11,46 @@ Document kinds: ``kind: Fleet`` (exactly one across all files: ``name``, ``names
 
 from __future__ import annotations
 
-import types
-import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pydantic
-
 from reconciler import errors
 from reconciler.spec import models, source
+from reconciler.spec import problems as problems_mod
 
 __all__ = ["Fleet", "SourceRef", "load", "load_documents"]
 
 KINDS = ("Fleet", "Endpoint")
 # Fields that must be known once defaults are applied.
 REQUIRED_AFTER_DEFAULTS = ("repository", "accelerator", "vendor", "region", "instance_type", "instance_size")
-# Mapping fields merged key by key with the defaults (the endpoint wins); lists of tags are unioned.
+# Mapping fields merged key by key with the defaults (the endpoint wins); see also UNIONED_LISTS.
 _MERGED_MAPPINGS = ("env", "secrets")
 
 
 @dataclass(frozen=True)
 class SourceRef:
-    """Where an endpoint was declared."""
+    """A place in a spec file: where an endpoint was declared, or where a field's value is written.
+
+    ``column`` is 0 when only the line is meant (an endpoint's declaration)."""
 
     file: str
     line: int
+    column: int = 0
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "")
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where one endpoint body (or the fleet's ``defaults``) sits: its document's locations, the path
+    of the body inside the document, and the top-level keys written there."""
+
+    locations: source.Locations
+    prefix: tuple[str | int, ...]
+    keys: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,8 @@ class Fleet:
     endpoints: tuple[models.EndpointSpec, ...]
     sources: dict[str, SourceRef] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    origins: dict[str, _Origin] = field(default_factory=dict, repr=False, compare=False)
+    defaults_origin: _Origin | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -63,6 +75,24 @@ class Fleet:
     def namespace_of(self, endpoint: models.EndpointSpec) -> str:
         return endpoint.namespace or self.spec.namespace
 
+    def locate(self, endpoint_name: str, field: str) -> SourceRef | None:
+        """Where the value of ``field`` of an endpoint is written: on the endpoint, or in the fleet's
+        ``defaults`` it inherited it from. ``field`` is a spec path (``instance_type``,
+        ``image.tgi.url``, ``env.HF_TOKEN``, ``tags.0``; ``image.url`` finds the variant's ``url``).
+        The nearest written ancestor if the field itself is not written; None if neither is, or if
+        there is no such endpoint."""
+        path = tuple(int(p) if p.isdigit() else p for p in field.split(".") if p)
+        if endpoint_name not in self.origins:
+            return None
+        written = [o for o in (self.origins[endpoint_name], self.defaults_origin) if o is not None]
+        written = [o for o in written if path and path[0] in o.keys]
+        for exact in (True, False):
+            for origin in written:
+                found = origin.locations.value_of((*origin.prefix, *_through_variant(origin, path)), exact)
+                if found is not None:
+                    return SourceRef(origin.locations.file, *found)
+        return None
+
     def schedule_of(self, endpoint: models.EndpointSpec) -> Any:
         """The endpoint's ``ScheduleSpec`` (named or inline), or None."""
         if endpoint.schedule is None:
@@ -70,6 +100,15 @@ class Fleet:
         if isinstance(endpoint.schedule, str):
             return self.spec.schedules[endpoint.schedule]
         return endpoint.schedule
+
+
+def _through_variant(origin: _Origin, path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """``image.url`` → ``image.tgi.url`` when the image written there is a ``tgi`` one."""
+    if len(path) < 2 or path[0] != "image" or path[1] in models.IMAGE_VARIANTS:
+        return path
+    values = origin.locations.values
+    variants = [v for v in models.IMAGE_VARIANTS if (*origin.prefix, "image", v) in values]
+    return ("image", variants[0], *path[1:]) if len(variants) == 1 else path
 
 
 def load(paths: Iterable[str | Path]) -> Fleet:
@@ -90,11 +129,74 @@ def load_documents(
     problems: list[errors.Problem] | None = None,
     files: tuple[str, ...] = (),
 ) -> Fleet:
-    """Validate parsed documents into a ``Fleet``; raise ``SpecError`` if anything is wrong."""
-    problems = list(problems or [])
-    fleet_docs: list[source.Document] = []
-    endpoint_items: list[tuple[source.Document, tuple[str | int, ...], dict[str, Any]]] = []
+    """Validate parsed documents into a ``Fleet``; raise ``SpecError`` if anything is wrong.
 
+    One mistake gives one problem: when the fleet document is invalid, its valid parts (defaults,
+    schedule names, namespace) still serve the endpoints, so a typo in the fleet does not also
+    report "region is required" on every endpoint; when the fleet cannot be read at all (a file
+    that does not parse), the checks that depend on it are skipped rather than reported falsely.
+    """
+    problems = list(problems or [])
+    unreadable_files = bool(problems)
+    fleet_docs, endpoint_items = _sort(documents, problems)
+    fleet_spec: models.FleetSpec | None = None
+    context = _Context({}, None, "", required=False)
+    if not fleet_docs:
+        if not unreadable_files:  # else the fleet may be in the file that did not parse
+            where = documents[0].file if documents else (files[0] if files else "<specs>")
+            message = "no fleet identity: one document must be 'kind: Fleet' with a name and namespace"
+            problems.append(errors.Problem(where, 0, 0, "", message))
+    else:
+        fleet_spec, context = _fleet(fleet_docs, problems)
+
+    seen: dict[tuple[str, str], SourceRef] = {}
+    endpoints: list[models.EndpointSpec] = []
+    sources: dict[str, SourceRef] = {}
+    origins: dict[str, _Origin] = {}
+    for doc, prefix, body in endpoint_items:
+        merged = _apply_defaults(context.defaults, body)
+        spec = problems_mod.validate(models.EndpointSpec, merged, doc, prefix, problems, origin=body)
+        problems.extend(_semantic_problems(merged, body, doc, prefix, context))
+        if spec is None:
+            continue
+        ref = SourceRef(doc.file, doc.locations.at(prefix)[0])
+        key = (spec.namespace or context.namespace, spec.name)
+        if key in seen:
+            message = f"duplicate endpoint name {spec.name!r}; first declared at {seen[key]}"
+            problems.append(doc.locations.problem((*prefix, "name"), message))
+            continue
+        seen[key] = sources[spec.name] = ref
+        endpoints.append(spec)
+        origins[spec.name] = _Origin(doc.locations, prefix, frozenset(k for k in body if k != "kind"))
+
+    if problems or fleet_spec is None:
+        raise errors.SpecError(problems)
+    defaults_origin = _Origin(fleet_docs[0].locations, ("defaults",), frozenset(fleet_spec.defaults))
+    ordered = tuple(sorted(endpoints, key=lambda e: e.name))
+    return Fleet(fleet_spec, ordered, sources, files, origins, defaults_origin)
+
+
+_Item = tuple[source.Document, tuple[str | int, ...], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What endpoints take from the fleet document: ``defaults`` to merge, the known schedule names
+    (None: unknown, do not check references), the default namespace, and whether the fields
+    required after defaults can be checked (False when the defaults could not be read)."""
+
+    defaults: dict[str, Any]
+    schedule_names: frozenset[str] | None
+    namespace: str
+    required: bool
+
+
+def _sort(
+    documents: list[source.Document], problems: list[errors.Problem]
+) -> tuple[list[source.Document], list[_Item]]:
+    """Fleet documents, and every endpoint body (own documents and a fleet's ``endpoints`` list)."""
+    fleet_docs: list[source.Document] = []
+    items: list[_Item] = []
     for doc in documents:
         if doc.data is None:
             problems.append(doc.locations.problem((), "document is empty"))
@@ -107,78 +209,48 @@ def load_documents(
             problems.append(doc.locations.problem((), "missing 'kind' (Fleet or Endpoint)"))
         elif kind == "Fleet":
             fleet_docs.append(doc)
-            for i, item in enumerate(doc.data.get("endpoints") or []):
+            listed = doc.data.get("endpoints")
+            if listed is not None and not isinstance(listed, list):
+                message = "endpoints must be a list of endpoints (- name: ...)"
+                problems.append(doc.locations.problem(("endpoints",), message))
+            for i, item in enumerate(listed if isinstance(listed, list) else []):
                 if isinstance(item, dict):
-                    endpoint_items.append((doc, ("endpoints", i), item))
+                    items.append((doc, ("endpoints", i), item))
                 else:
                     problems.append(doc.locations.problem(("endpoints", i), "an endpoint must be a mapping"))
         elif kind == "Endpoint":
-            body = {k: v for k, v in doc.data.items() if k != "kind"}
-            endpoint_items.append((doc, (), body))
+            items.append((doc, (), {k: v for k, v in doc.data.items() if k != "kind"}))
         else:
-            problems.append(
-                doc.locations.problem(
-                    ("kind",), models.did_you_mean(f"unknown kind {kind!r}", str(kind), list(KINDS))
-                )
-            )
+            message = models.did_you_mean(f"unknown kind {kind!r}", str(kind), list(KINDS))
+            problems.append(doc.locations.problem(("kind",), message))
+    return fleet_docs, items
 
-    fleet_spec: models.FleetSpec | None = None
-    if not fleet_docs:
-        where = documents[0].file if documents else (files[0] if files else "<specs>")
-        problems.append(
-            errors.Problem(
-                where,
-                0,
-                0,
-                "",
-                "no fleet identity: one document must be 'kind: Fleet' with a name and namespace",
-            )
-        )
-    else:
-        for extra in fleet_docs[1:]:
-            first = fleet_docs[0]
-            problems.append(
-                extra.locations.problem(
-                    ("kind",),
-                    "a second Fleet document; the fleet is already declared at "
-                    f"{first.file}:{first.locations.at(())[0]}",
-                )
-            )
-        doc = fleet_docs[0]
-        body = {k: v for k, v in doc.data.items() if k != "endpoints"}
-        fleet_spec = _validate(models.FleetSpec, body, doc, (), problems)
-        if fleet_spec is not None and fleet_spec.defaults:
-            _check_defaults(fleet_spec.defaults, doc, problems)
 
-    defaults = fleet_spec.defaults if fleet_spec else {}
-    schedules = fleet_spec.schedules if fleet_spec else {}
-    seen: dict[tuple[str, str], SourceRef] = {}
-    endpoints: list[models.EndpointSpec] = []
-    sources: dict[str, SourceRef] = {}
-    for doc, prefix, body in endpoint_items:
-        merged = _apply_defaults(defaults, body)
-        spec = _validate(models.EndpointSpec, merged, doc, prefix, problems, origin=body)
-        problems.extend(_semantic_problems(merged, body, doc, prefix, schedules))
-        if spec is None:
-            continue
-        line = doc.locations.at(prefix)[0]
-        ref = SourceRef(doc.file, line)
-        namespace = spec.namespace or (fleet_spec.namespace if fleet_spec else "")
-        key = (namespace, spec.name)
-        if key in seen:
-            problems.append(
-                doc.locations.problem(
-                    (*prefix, "name"), f"duplicate endpoint name {spec.name!r}; first declared at {seen[key]}"
-                )
-            )
-            continue
-        seen[key] = ref
-        endpoints.append(spec)
-        sources[spec.name] = ref
-
-    if problems or fleet_spec is None:
-        raise errors.SpecError(problems)
-    return Fleet(fleet_spec, tuple(sorted(endpoints, key=lambda e: e.name)), sources, files)
+def _fleet(
+    fleet_docs: list[source.Document], problems: list[errors.Problem]
+) -> tuple[models.FleetSpec | None, _Context]:
+    """Validate the (first) fleet document; salvage what endpoints need from it if it is invalid."""
+    first = fleet_docs[0]
+    for extra in fleet_docs[1:]:
+        declared = f"{first.file}:{first.locations.at(())[0]}"
+        message = f"a second Fleet document; the fleet is already declared at {declared}"
+        problems.append(extra.locations.problem(("kind",), message))
+    body = {k: v for k, v in first.data.items() if k != "endpoints"}
+    spec = problems_mod.validate(models.FleetSpec, body, first, (), problems)
+    raw_defaults = body.get("defaults", {})
+    if isinstance(raw_defaults, dict) and raw_defaults:
+        _check_defaults(raw_defaults, first, problems)
+    raw_schedules = body.get("schedules", {})
+    namespace = body.get("namespace")
+    context = _Context(
+        defaults={k: v for k, v in raw_defaults.items() if k != "name"}
+        if isinstance(raw_defaults, dict)
+        else {},
+        schedule_names=frozenset(map(str, raw_schedules)) if isinstance(raw_schedules, dict) else None,
+        namespace=namespace if isinstance(namespace, str) else "",
+        required=isinstance(raw_defaults, dict),
+    )
+    return spec, context
 
 
 def _apply_defaults(defaults: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
@@ -186,17 +258,23 @@ def _apply_defaults(defaults: dict[str, Any], body: dict[str, Any]) -> dict[str,
     for key in _MERGED_MAPPINGS:
         if isinstance(defaults.get(key), dict) and isinstance(body.get(key), dict):
             merged[key] = {**defaults[key], **body[key]}
-    if isinstance(defaults.get("tags"), list) and isinstance(body.get("tags"), list):
-        merged["tags"] = list(dict.fromkeys([*defaults["tags"], *body["tags"]]))
+    for key in problems_mod.UNIONED_LISTS:
+        if isinstance(defaults.get(key), list) and isinstance(body.get(key), list):
+            # The endpoint's own items first, so that a problem's list index is the one it wrote.
+            merged[key] = list(dict.fromkeys([*body[key], *defaults[key]]))
     return merged
 
 
 def _check_defaults(defaults: dict[str, Any], doc: source.Document, problems: list[errors.Problem]) -> None:
-    """Validate ``defaults`` as a partial endpoint, reporting problems at the defaults' own lines."""
+    """Validate ``defaults`` as a partial endpoint, reporting problems at the defaults' own lines.
+
+    Endpoints still merge every default, valid or not: a bad default value is reported here once
+    (``_problems_from`` skips it at each endpoint), and a required field the defaults do set is
+    not also reported missing on every endpoint."""
     if "name" in defaults:
         problems.append(doc.locations.problem(("defaults", "name"), "defaults cannot set an endpoint name"))
     probe = {**{k: v for k, v in defaults.items() if k != "name"}, "name": "defaults"}
-    _validate(models.EndpointSpec, probe, doc, ("defaults",), problems)
+    problems_mod.validate(models.EndpointSpec, probe, doc, ("defaults",), problems)
 
 
 def _semantic_problems(
@@ -204,7 +282,7 @@ def _semantic_problems(
     body: dict[str, Any],
     doc: source.Document,
     prefix: tuple[str | int, ...],
-    schedules: dict[str, Any],
+    context: _Context,
 ) -> list[errors.Problem]:
     """Rules that cross fields, checked on the merged raw data so that they are reported even when
     another field of the same endpoint has a type error (all problems at once)."""
@@ -220,9 +298,16 @@ def _semantic_problems(
         value = merged.get(key)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-    for name in REQUIRED_AFTER_DEFAULTS:
+    for name in REQUIRED_AFTER_DEFAULTS if context.required else ():
         if merged.get(name) is None:
             at(name, f"{name} is required (set it on the endpoint or in the fleet's defaults)")
+    if merged.get("type") is None and context.required:
+        at("type", f"type is required (on the endpoint or in the defaults); choose {models.ACCESS_TYPES}")
+    elif merged.get("type") == "private" and merged.get("private_link_account_id") is None:
+        at(
+            "type",
+            "type private is PrivateLink: it needs private_link_account_id (the account that connects)",
+        )
     low, high = number("min_replica"), number("max_replica")
     if low is not None and high is not None and low > high:
         at("min_replica", f"min_replica ({low}) is greater than max_replica ({high})")
@@ -234,8 +319,9 @@ def _semantic_problems(
     if merged.get("scaling_threshold") is not None and merged.get("scaling_metric") is None:
         at("scaling_threshold", "scaling_threshold needs scaling_metric (hardwareUsage or pendingRequests)")
     schedule = merged.get("schedule")
-    if isinstance(schedule, str) and schedule not in schedules:
-        known = list(schedules)
+    names = context.schedule_names
+    if isinstance(schedule, str) and names is not None and schedule not in names:
+        known = sorted(names)
         hint = models.did_you_mean(f"unknown schedule {schedule!r}", schedule, known)
         if not known:
             hint += " (the fleet declares no schedules)"
@@ -246,137 +332,3 @@ def _semantic_problems(
         if variant != "custom" and isinstance(options, dict) and "credentials" in options:
             at("image", "registry credentials are only allowed on a custom image")
     return out
-
-
-def _validate(
-    model: type[pydantic.BaseModel],
-    data: dict[str, Any],
-    doc: source.Document,
-    prefix: tuple[str | int, ...],
-    problems: list[errors.Problem],
-    origin: dict[str, Any] | None = None,
-) -> Any:
-    """Validate ``data`` with ``model``; on failure add located problems and return None."""
-    try:
-        return model.model_validate(data)
-    except pydantic.ValidationError as exc:
-        problems.extend(_problems_from(exc, model, data, doc, prefix, origin))
-        return None
-
-
-def _problems_from(
-    exc: pydantic.ValidationError,
-    model: type[pydantic.BaseModel],
-    data: dict[str, Any],
-    doc: source.Document,
-    prefix: tuple[str | int, ...],
-    origin: dict[str, Any] | None,
-) -> list[errors.Problem]:
-    by_path: dict[tuple[str | int, ...], list[str]] = {}
-    for error in exc.errors(include_url=False):
-        path = _data_path(data, error["loc"])
-        message = _message(error, model, path)
-        if message.startswith("@") and "@ " in message:
-            sub, message = message[1:].split("@ ", 1)
-            path = (*path, *(int(p) if p.isdigit() else p for p in sub.split(".")))
-        by_path.setdefault(path, [])
-        if message not in by_path[path]:
-            by_path[path].append(message)
-    out = []
-    for path, messages in by_path.items():
-        full = (*prefix, *path)
-        # A value that came from the defaults is reported once, at the defaults' own line.
-        if origin is not None and path and path[0] not in origin and path[0] in data:
-            continue
-        line, column = doc.locations.at(full)
-        out.append(errors.Problem(doc.file, line, column, source.format_path(full), "; or ".join(messages)))
-    return out
-
-
-def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    """Map a pydantic ``loc`` onto the data, dropping union tags (``str``, ``ScheduleSpec``...)."""
-    out: list[str | int] = []
-    current = data
-    for part in loc:
-        if isinstance(current, dict) and part not in current and len(current) == 1:
-            # An image is validated in a flattened form; walk through its single variant key.
-            ((variant, inner),) = current.items()
-            if isinstance(inner, dict) and part in inner:
-                out.append(variant)
-                current = inner
-        in_dict = isinstance(current, dict) and part in current
-        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
-        if in_dict or in_list:
-            out.append(part)
-            current = current[part]
-        elif isinstance(current, dict) and isinstance(part, str) and not _looks_like_tag(part):
-            out.append(part)  # a missing key
-            current = None
-    return tuple(out)
-
-
-# huggingface_hub argument names that the spec language spells differently.
-_CREDENTIALS = "use image: {custom: {credentials: {username: ..., password: {from_env: ...}}}}"
-_HINTS = {
-    "custom_image": "write the container as image: {custom: {url: ...}} (or tgi, tei, vllm, ...)",
-    "container_registry_username": _CREDENTIALS,
-    "container_registry_password": _CREDENTIALS,
-    "health_route": "it belongs to the image variant: image: {tgi: {url: ..., health_route: /health}}",
-    "engine": "pick the engine as the image variant: image: {vllm: {url: ...}}",
-}
-
-
-def _looks_like_tag(part: str) -> bool:
-    return (
-        part[:1].isupper() or "[" in part or part in ("str", "int", "float", "bool", "list", "dict", "none")
-    )
-
-
-def _message(error: Any, model: type[pydantic.BaseModel], path: tuple[str | int, ...]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        key = str(path[-1]) if path else "?"
-        if key in _HINTS:
-            return f"unknown key {key!r}; {_HINTS[key]}"
-        choices = _fields_at(model, path[:-1])
-        return models.did_you_mean(f"unknown key {key!r}", key, choices)
-    if kind == "missing":
-        return "this field is required"
-    message = str(error["msg"])
-    for noise in ("Value error, ", "Assertion failed, "):
-        message = message.replace(noise, "")
-    if kind.endswith("_type") or kind in ("literal_error", "enum"):
-        given = error.get("input")
-        if not isinstance(given, dict | list):
-            message += f" (got {type(given).__name__} {given!r})"
-        else:
-            message += f" (got a {type(given).__name__})"
-    return message
-
-
-def _fields_at(model: type[pydantic.BaseModel], path: tuple[str | int, ...]) -> list[str]:
-    """Field names of the (sub-)model found by walking ``path`` from ``model``."""
-    current: Any = model
-    for part in path:
-        if isinstance(part, int):
-            continue
-        fields = getattr(current, "model_fields", None)
-        if not fields or part not in fields:
-            return []
-        current = _model_in(fields[part].annotation)
-        if current is None:
-            return []
-    fields = getattr(current, "model_fields", None)
-    return list(fields) if fields else []
-
-
-def _model_in(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
-        return annotation
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType, list, dict):
-        for arg in typing.get_args(annotation):
-            found = _model_in(arg)
-            if found is not None:
-                return found
-    return None

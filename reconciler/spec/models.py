@@ -1,13 +1,27 @@
 """The spec language: what users write in ``specs/*.yaml``.
 
-Owns: the pydantic models of a fleet document and an endpoint document, their field-level rules, and
-the mapping of image variants to the API's keys.
-Called by: ``reconciler.spec.loader`` (validation), ``reconciler.engine.desired`` (building payloads) and
-``hfleet schema`` (the JSON Schema). Must not: read files or talk to the network.
+Owns: the pydantic models of a fleet document and an endpoint document and their field-level rules,
+and the vocabulary of ``ignore_changes`` (``IGNORABLE_FIELDS``, ``check_ignore_entry``).
+Called by: ``reconciler.spec.loader`` (validation), the engine (payloads, field ownership) and
+``hfleet schema`` (the JSON Schema). Must not: read files or talk to the network. The image lives in
+``spec.image``, secret references in ``spec.secrets`` and naming rules in ``spec.names``; the names
+are re-exported here (``models.ImageSpec``...) because they are part of the models' surface.
 
 Keys follow huggingface_hub's ``create_inference_endpoint`` argument names where one exists
 (``instance_type``, ``min_replica``, ``container_command``...). Models are frozen, strict (``"2"`` is not
 an integer) and forbid unknown keys; the loader turns every pydantic error into a located problem.
+
+Access types. ``type`` has no default: every endpoint (or the fleet's ``defaults``) states it, because
+the choice decides who can call, and bill, the endpoint, and no source settles a safe default.
+Sources (/work/shared/reference/real-api-evidence.md, "Access types"): the Inference Endpoints
+documentation (hf-endpoints-documentation @ 6b7307ab, ``guides/configuration.md``, "Authentication")
+says **public** is anyone without a token and **authenticated** is anyone with a Hugging Face
+account, with their own token; huggingface_hub commit 558987464 (2026-06) made ``authenticated``
+the SDK's default ("token-gated, publicly reachable") and deprecated ``protected`` in its favour.
+**private** is PrivateLink in the API, so it needs ``private_link_account_id`` (issue 14, the
+Terraform providers' ``privateService``). ``protected`` is refused in specs as the legacy name of
+``authenticated``; a live endpoint of type ``protected`` is left as it is (the engine treats the two
+as one value and never replaces an endpoint for it).
 """
 
 from __future__ import annotations
@@ -23,15 +37,19 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    WithJsonSchema,
     field_validator,
-    model_validator,
 )
 
+from reconciler import durations
 from reconciler.schedule import models as schedule_models
+from reconciler.spec import hints, image, names, secrets
 
 __all__ = [
-    "API_NAME_RE",
+    "ACCESS_TYPES",
+    "IGNORABLE_FIELDS",
     "IMAGE_VARIANTS",
+    "VARIANT_OPTIONS",
     "EndpointSpec",
     "EndpointType",
     "FleetSpec",
@@ -40,11 +58,20 @@ __all__ = [
     "RegistryCredentials",
     "SecretRef",
     "SmokeSpec",
+    "check_ignore_entry",
     "did_you_mean",
 ]
 
-API_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
-_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Re-exports: these are fields' types of the models below (see the module docstring).
+ImageSpec = image.ImageSpec
+RegistryCredentials = image.RegistryCredentials
+IMAGE_VARIANTS = image.IMAGE_VARIANTS
+VARIANT_OPTIONS = image.VARIANT_OPTIONS
+SecretRef = secrets.SecretRef
+_refuse_literal = secrets.refuse_literal
+did_you_mean = hints.did_you_mean
+
+_FLEET_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 class _Model(BaseModel):
@@ -60,227 +87,97 @@ class PowerState(StrEnum):
 
 
 class EndpointType(StrEnum):
-    """Who may call the endpoint. ``protected`` is refused: the API makes it unreachable (hf_hub #4314)."""
+    """Who may call the endpoint (see "Access types" in the module docstring)."""
 
     PUBLIC = "public"
     AUTHENTICATED = "authenticated"
     PRIVATE = "private"
 
 
-class SecretRef(_Model):
-    """Where a secret's value comes from at apply time. A literal value in git is refused.
-
-    ``from_env`` names an environment variable; ``from_file`` a file (e.g. a Kubernetes-mounted
-    Secret). The value is read only when a payload is built, and never printed or logged.
-    """
-
-    from_env: str | None = Field(default=None, description="Environment variable holding the value.")
-    from_file: str | None = Field(default=None, description="Path of a file holding the value.")
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SecretRef:
-        if (self.from_env is None) == (self.from_file is None):
-            raise ValueError("give exactly one of from_env or from_file")
-        if self.from_env is not None and not _ENV_NAME_RE.match(self.from_env):
-            raise ValueError(f"from_env must be an environment variable name, not {self.from_env!r}")
-        return self
+# One line a user reads when ``type`` is missing or wrong.
+ACCESS_TYPES = (
+    "public (anyone, no token), authenticated (any Hugging Face account's token can call it, "
+    "and bill you), private (PrivateLink; needs private_link_account_id)"
+)
+_PROTECTED = (
+    "type 'protected' is the legacy name of 'authenticated' (deprecated by huggingface_hub in 2026): "
+    "write type: authenticated; a live endpoint of type protected is left as it is"
+)
 
 
-def at_path(sub: str, message: str) -> str:
-    """Tag a validator's message with a sub-path below the field (the loader moves the location there)."""
-    return f"@{sub}@ {message}"
-
-
-def _refuse_literal_secret(value: Any) -> Any:
-    if isinstance(value, str | int | float | bool):
-        raise ValueError(
-            "literal secret values are not allowed in specs; use {from_env: NAME} or {from_file: PATH}"
-        )
+def _access_type(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() == "protected":
+        raise ValueError(_PROTECTED)
+    if isinstance(value, str) and value not in EndpointType.__members__.values():
+        choices = [member.value for member in EndpointType]
+        raise ValueError(hints.did_you_mean(f"unknown type {value!r}", value, choices) + f"; {ACCESS_TYPES}")
     return value
 
 
-class RegistryCredentials(_Model):
-    """Credentials of a private container registry (custom images only)."""
-
-    username: str
-    password: SecretRef = Field(description="A reference: {from_env: NAME} or {from_file: PATH}.")
-
-    @field_validator("password", mode="before")
-    @classmethod
-    def _no_literal(cls, value: Any) -> Any:
-        return _refuse_literal_secret(value)
-
-
-# Variant name in the spec → key in the API's ``model.image`` oneOf.
-IMAGE_VARIANTS: dict[str, str] = {
-    "huggingface": "huggingface",
-    "huggingface_neuron": "huggingfaceNeuron",
-    "tgi": "tgi",
-    "tgi_neuron": "tgiNeuron",
-    "tei": "tei",
-    "llamacpp": "llamacpp",
-    "vllm": "vLLM",
-    "vllm_neuron": "vLLMNeuron",
-    "sglang": "sGLang",
-    "hf_serve": "hfServe",
-    "custom": "custom",
+# Spec fields that map to an API field hfleet may update in place: what ``ignore_changes`` may name.
+IGNORABLE_FIELDS: tuple[str, ...] = (
+    "repository",
+    "revision",
+    "framework",
+    "task",
+    "accelerator",
+    "instance_type",
+    "instance_size",
+    "min_replica",
+    "max_replica",
+    "scale_to_zero_timeout",
+    "scaling_metric",
+    "scaling_threshold",
+    "image",
+    "env",
+    "tags",
+    "domain",
+    "path",
+    "cache_http_responses",
+    "container_command",
+    "container_args",
+)
+_NOT_IGNORABLE = {
+    "vendor": "it cannot change in place (a change replaces the endpoint; see allow_replace)",
+    "region": "it cannot change in place (a change replaces the endpoint; see allow_replace)",
+    "type": "it cannot change in place (a change replaces the endpoint; see allow_replace)",
+    "private_link_account_id": "it cannot change in place (a change replaces the endpoint)",
+    "private_link_region": "it cannot change in place (a change replaces the endpoint)",
+    "secrets": "secrets are compared by fingerprint and only re-sent when a value rotates",
+    "state": "the power state is an action, not a field: use state or a schedule",
 }
 
-# Options of each variant (snake_case in the spec, camelCase on the wire), beyond url/port/health_route.
-VARIANT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "huggingface": (),
-    "huggingface_neuron": ("batch_size", "neuron_cache", "sequence_length"),
-    "tgi": (
-        "max_batch_prefill_tokens",
-        "max_batch_total_tokens",
-        "max_input_length",
-        "max_total_tokens",
-        "disable_custom_kernels",
-        "quantize",
-    ),
-    "tgi_neuron": (
-        "max_batch_prefill_tokens",
-        "max_batch_total_tokens",
-        "max_input_length",
-        "max_total_tokens",
-        "hf_auto_cast_type",
-        "hf_num_cores",
-    ),
-    "tei": ("max_batch_tokens", "max_concurrent_requests", "pooling"),
-    "llamacpp": (
-        "ctx_size",
-        "model_path",
-        "n_parallel",
-        "threads_http",
-        "mmproj_model_path",
-        "mode",
-        "n_gpu_layers",
-        "pooling",
-        "variant",
-    ),
-    "vllm": (
-        "tensor_parallel_size",
-        "data_parallel_size",
-        "kv_cache_dtype",
-        "max_num_batched_tokens",
-        "max_num_seqs",
-    ),
-    "vllm_neuron": ("tensor_parallel_size", "max_num_seqs", "max_model_len"),
-    "sglang": (
-        "tensor_parallel_size",
-        "chunked_prefill_size",
-        "kv_cache_dtype",
-        "max_prefill_tokens",
-        "max_running_requests",
-    ),
-    "hf_serve": (),
-    "custom": (),
-}
-_LLAMACPP_REQUIRED = ("ctx_size", "model_path", "n_parallel", "threads_http")
+
+def check_ignore_entry(entry: str) -> str:
+    """One ``ignore_changes`` entry: a field of ``IGNORABLE_FIELDS``, ``image.<key>`` or ``env.<NAME>``."""
+    head, dot, rest = entry.partition(".")
+    if not dot and entry in IGNORABLE_FIELDS:
+        return entry
+    if dot and head == "image":
+        if rest in image.IMAGE_KEYS:
+            return entry
+        message = f"unknown image key {rest!r} in ignore_changes entry {entry!r}"
+        return _raise(hints.did_you_mean(message, rest, list(image.IMAGE_KEYS)))
+    if dot and head == "env":
+        if names.is_env_name(rest):
+            return entry
+        return _raise(f"{rest!r} in ignore_changes entry {entry!r} is not an environment variable name")
+    if entry in _NOT_IGNORABLE:
+        return _raise(f"{entry!r} cannot be ignored: {_NOT_IGNORABLE[entry]}")
+    choices = [*IGNORABLE_FIELDS, "image.<key>", "env.<NAME>"]
+    return _raise(hints.did_you_mean(f"unknown field {entry!r} in ignore_changes", entry, choices))
 
 
-def camel(name: str) -> str:
-    """``max_input_length`` → ``maxInputLength``."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+def _raise(message: str) -> str:
+    raise ValueError(message)
 
 
-OptionValue = Annotated[str | int | float | bool | None, Field(union_mode="left_to_right")]
-
-
-class ImageSpec(_Model):
-    """The container image: exactly one variant key, e.g. ``{tgi: {url: ..., max_input_length: 4096}}``.
-
-    Every variant except ``huggingface`` needs ``url``. ``port`` and ``health_route`` are optional, and
-    the variant's own options are snake_case versions of the API's keys. ``custom`` may carry
-    ``credentials`` for a private registry. Omit ``image`` for the Hugging Face default container.
-    """
-
-    variant: Literal[
-        "huggingface",
-        "huggingface_neuron",
-        "tgi",
-        "tgi_neuron",
-        "tei",
-        "llamacpp",
-        "vllm",
-        "vllm_neuron",
-        "sglang",
-        "hf_serve",
-        "custom",
-    ]
-    url: str | None = None
-    port: int | None = Field(default=None, ge=1, le=65535)
-    health_route: str | None = None
-    options: dict[str, OptionValue] = Field(default_factory=dict)
-    credentials: RegistryCredentials | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_variant_mapping(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            raise ValueError("image must be a mapping with exactly one variant key, e.g. {tgi: {url: ...}}")
-        if "variant" in data:  # already in model form (model_validate of our own dump)
-            return data
-        if len(data) != 1:
-            keys = ", ".join(sorted(map(str, data))) or "none"
-            raise ValueError(
-                f"image needs exactly one variant key (one of {', '.join(IMAGE_VARIANTS)}); got {keys}"
-            )
-        ((variant, body),) = data.items()
-        if variant not in IMAGE_VARIANTS:
-            raise ValueError(
-                at_path(
-                    str(variant),
-                    did_you_mean(f"unknown image variant {variant!r}", variant, list(IMAGE_VARIANTS)),
-                )
-            )
-        body = {} if body is None else body
-        if not isinstance(body, dict):
-            raise ValueError(at_path(variant, f"image.{variant} must be a mapping"))
-        allowed = {"url", "port", "health_route", *VARIANT_OPTIONS[variant]}
-        if variant == "custom":
-            allowed.add("credentials")
-        unknown = [k for k in body if k not in allowed]
-        if unknown:
-            key = unknown[0]
-            raise ValueError(
-                at_path(f"{variant}.{key}", did_you_mean(f"unknown key {key!r}", key, sorted(allowed)))
-            )
-        out: dict[str, Any] = {"variant": variant, "options": {}}
-        for key, value in body.items():
-            if key in ("url", "port", "health_route", "credentials"):
-                out[key] = value
-            else:
-                out["options"][key] = value
-        return out
-
-    @model_validator(mode="after")
-    def _needs_url(self) -> ImageSpec:
-        if self.variant != "huggingface" and not self.url:
-            raise ValueError(
-                at_path(self.variant, f"image.{self.variant} needs a url (the container image to run)")
-            )
-        if self.variant == "llamacpp":
-            missing = [k for k in _LLAMACPP_REQUIRED if k not in self.options]
-            if missing:
-                raise ValueError(at_path("llamacpp", f"image.llamacpp needs {', '.join(missing)}"))
-        return self
-
-    def to_wire(self, password: str | None = None) -> dict[str, Any]:
-        """The API's ``model.image`` value. ``password`` is the resolved registry password, if any."""
-        body: dict[str, Any] = {}
-        if self.variant != "huggingface":
-            body["url"] = self.url
-            if self.port is not None:
-                body["port"] = self.port
-            if self.health_route is not None:
-                body["healthRoute"] = self.health_route
-            for key, value in sorted(self.options.items()):
-                body[camel(key)] = value
-            if self.credentials is not None:
-                body["credentials"] = {"username": self.credentials.username, "password": password}
-        return {IMAGE_VARIANTS[self.variant]: body}
+def _whole_minutes(value: Any) -> Any:
+    """``scale_to_zero_timeout``: minutes, or a duration; the wire wants whole minutes."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        what = "scale_to_zero_timeout"
+        return durations.whole_minutes(durations.parse(value, unit="m", what=what), what)
+    return value
 
 
 class SmokeSpec(_Model):
@@ -302,9 +199,6 @@ class SmokeSpec(_Model):
     enabled: bool = True
 
 
-_SCALING_METRICS = ("hardwareUsage", "pendingRequests")
-
-
 def _schedule_kind(value: Any) -> str:
     return "ScheduleSpec" if isinstance(value, dict | schedule_models.ScheduleSpec) else "str"
 
@@ -318,7 +212,10 @@ _ScheduleRef = Annotated[
 
 
 class EndpointSpec(_Model):
-    """One Inference Endpoint as the team wants it. Unset fields fall back to the fleet's ``defaults``."""
+    """One Inference Endpoint as the team wants it. Unset fields fall back to the fleet's ``defaults``.
+
+    After loading, ``type`` and the fields of ``loader.REQUIRED_AFTER_DEFAULTS`` are always set.
+    """
 
     name: str = Field(description="Endpoint name: lowercase letters, digits and '-', at most 32 characters.")
     namespace: str | None = Field(default=None, description="User or organization; defaults to the fleet's.")
@@ -331,13 +228,19 @@ class EndpointSpec(_Model):
     region: str | None = Field(default=None, description="us-east-1, eu-west-1, ...")
     instance_type: str | None = Field(default=None, description="intel-spr, nvidia-l4, ...")
     instance_size: str | None = Field(default=None, description="x1, x2, x4, ...")
-    type: Annotated[EndpointType | None, Field(strict=False)] = Field(
-        default=None, description="public | authenticated | private."
+    type: Annotated[EndpointType | None, Field(strict=False), BeforeValidator(_access_type)] = Field(
+        default=None, description="Required: " + ACCESS_TYPES + "."
     )
     min_replica: int | None = Field(default=None, ge=0)
     max_replica: int | None = Field(default=None, ge=1)
-    scale_to_zero_timeout: int | None = Field(
-        default=None, ge=1, description="Minutes idle before scaling to zero."
+    scale_to_zero_timeout: Annotated[
+        int | None,
+        BeforeValidator(_whole_minutes),
+        WithJsonSchema({"type": ["integer", "string", "null"]}),
+    ] = Field(
+        default=None,
+        ge=1,
+        description="Idle time before scaling to zero: minutes (15) or a duration ('15m', '1h').",
     )
     scaling_metric: Literal["hardwareUsage", "pendingRequests"] | None = None
     scaling_threshold: float | None = Field(default=None, gt=0)
@@ -345,8 +248,10 @@ class EndpointSpec(_Model):
         default=None, description="Container: {tgi|tei|vllm|custom|...: {url, ...}}."
     )
     env: dict[str, str] | None = None
-    secrets: dict[str, Annotated[SecretRef, BeforeValidator(_refuse_literal_secret)]] | None = None
-    tags: list[str] | None = None
+    secrets: dict[str, Annotated[SecretRef, BeforeValidator(_refuse_literal)]] | None = None
+    tags: list[str] | None = Field(
+        default=None, description="Your tags; the prefix 'hfleet' is reserved for hfleet's own."
+    )
     domain: str | None = None
     path: str | None = None
     cache_http_responses: bool | None = None
@@ -363,24 +268,56 @@ class EndpointSpec(_Model):
     schedule_override: schedule_models.OverrideSpec | None = None
     smoke: SmokeSpec | None = None
     protect: bool | None = Field(default=None, description="Never delete this endpoint, even with --prune.")
+    ignore_changes: list[str] | None = Field(
+        default=None,
+        description="Fields hfleet never updates on this endpoint (a field name, image.<key> or "
+        "env.<NAME>); unioned with the defaults' list.",
+    )
+    allow_replace: bool = Field(
+        default=False,
+        description="Consent to delete and re-create this endpoint when vendor, region, type or "
+        "private link change (they cannot change in place).",
+    )
 
     @field_validator("name")
     @classmethod
     def _api_name(cls, value: str) -> str:
-        if not API_NAME_RE.match(value):
-            raise ValueError(
-                f"{value!r} is not a valid endpoint name: use lowercase letters, digits and '-', "
-                "start and end with a letter or digit, at most 32 characters"
-            )
+        return names.check_endpoint_name(value)
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str | None) -> str | None:
+        return None if value is None else names.check_namespace(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(value) > names.MAX_USER_TAGS:
+            raise ValueError(f"at most {names.MAX_USER_TAGS} tags (got {len(value)})")
+        for i, tag in enumerate(value or []):
+            try:
+                names.check_user_tag(tag)
+            except ValueError as exc:
+                raise ValueError(hints.at_path(str(i), str(exc))) from None
         return value
 
     @field_validator("env")
     @classmethod
     def _env_names(cls, value: dict[str, str] | None) -> dict[str, str] | None:
         for key in value or {}:
-            if not _ENV_NAME_RE.match(key):
+            if not names.is_env_name(key):
                 raise ValueError(f"{key!r} is not a valid environment variable name")
         return value
+
+    @field_validator("ignore_changes")
+    @classmethod
+    def _ignore(cls, value: list[str] | None) -> list[str] | None:
+        for i, entry in enumerate(value or []):
+            try:
+                check_ignore_entry(entry)
+            except ValueError as exc:
+                raise ValueError(hints.at_path(str(i), str(exc))) from None
+        return None if value is None else list(dict.fromkeys(value))
 
     @field_validator("path")
     @classmethod
@@ -409,13 +346,11 @@ class FleetSpec(_Model):
     @field_validator("name")
     @classmethod
     def _fleet_name(cls, value: str) -> str:
-        if not re.match(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", value):
+        if _FLEET_NAME.fullmatch(value) is None:
             raise ValueError("fleet name must be lowercase letters, digits and '-', at most 63 characters")
         return value
 
-
-def did_you_mean(message: str, word: str, choices: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"{message}; did you mean {close[0]!r}?" if close else message
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        return names.check_namespace(value)

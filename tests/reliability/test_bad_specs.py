@@ -35,6 +35,7 @@ defaults:
   task: text-classification
   min_replica: 1
   max_replica: 1
+  type: authenticated
 """
 FLEET = _FLEET_DOC.format(fleet="team", namespace="emulator") + (
     "schedules:\n  office:\n    timezone: Europe/Paris\n    uptime: Mon-Fri 08:00-19:00\n"
@@ -56,6 +57,16 @@ def ep(body: str, where: int, message: str, id: str, **kw: Any) -> Case:
     return Case(id, {"ep.yaml": E + body}, f"ep.yaml:{where}", message, **kw)
 
 
+def merge_bomb() -> str:
+    """A mapping of 1,000 keys merged 201 times into one mapping: 201,000 keys copied (line 4)."""
+    keys = ", ".join(f"k{i}: {i}" for i in range(1000))
+    return E + f"base: &b {{{keys}}}\nm: {{<<: [{', '.join(['*b'] * 201)}]}}\n"
+
+
+def many(count: int, item: str) -> str:
+    return "[" + ", ".join(item.format(i=i) for i in range(count)) + "]"
+
+
 def alias_bomb() -> str:
     lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 9):
@@ -66,7 +77,7 @@ def alias_bomb() -> str:
 CASES = [
     # --- YAML itself ---------------------------------------------------------------------------------
     ep("repository: [unclosed\n", 4, "invalid YAML", "yaml-unclosed-flow"),
-    ep("env:\n\tA: '1'\n", 4, "invalid YAML", "yaml-tab-indent"),
+    ep("env:\n\tA: '1'\n", 4, "invalid YAML: a tab character in the indentation", "yaml-tab-indent"),
     ep("repository: x\nrepository: y\n", 4, "duplicate key 'repository'", "yaml-duplicate-key"),
     ep("repository: x\n  task: y\n", 4, "invalid YAML", "yaml-bad-indentation"),
     ep("? [a, b]\n: c\n", 3, "mapping keys must be plain scalars", "yaml-complex-key"),
@@ -128,7 +139,7 @@ CASES = [
         "fleet.yaml:2",
         "fleet name must be lowercase",
     ),
-    Case("fleet-unknown-key", {"fleet.yaml": FLEET + "owner: me\n"}, "fleet.yaml:18", "unknown key 'owner'"),
+    Case("fleet-unknown-key", {"fleet.yaml": FLEET + "owner: me\n"}, "fleet.yaml:19", "unknown key 'owner'"),
     Case(
         "defaults-with-name",
         {"fleet.yaml": FLEET.replace("defaults:\n", "defaults:\n  name: x\n")},
@@ -144,7 +155,7 @@ CASES = [
     Case(
         "fleet-endpoint-not-mapping",
         {"fleet.yaml": FLEET + "endpoints:\n  - just-a-name\n"},
-        "fleet.yaml:19",
+        "fleet.yaml:20",
         "an endpoint must be a mapping",
     ),
     # --- names -----------------------------------------------------------------------------------------
@@ -189,7 +200,7 @@ CASES = [
     ep("env: {1A: x}\n", 3, "not a valid environment variable name", "bad-env-name"),
     ep("tags: prod\n", 3, "valid list", "string-for-list"),
     ep("accelerator: tpu\n", 3, "'cpu', 'gpu' or 'neuron'", "bad-accelerator"),
-    ep("type: protected\n", 3, "'public', 'authenticated' or 'private'", "type-protected"),
+    ep("type: protected\n", 3, "legacy name of 'authenticated'", "type-protected"),
     ep("state: stopped\n", 3, "'running', 'paused' or 'scaled_to_zero'", "bad-state"),
     ep("path: api/v1\n", 3, "path must start with '/'", "route-path"),
     ep("smoke: {max_latency_ms: 0}\n", 3, "greater than 0", "smoke-latency"),
@@ -271,6 +282,94 @@ CASES = [
     ep("schedule: {uptime: Mon-Fri 25:00-19:00}\n", 3, "25:00", "window-bad-hour"),
     ep("schedule: {uptime: Funday 08:00-19:00}\n", 3, "Funday", "window-bad-day"),
     ep("schedule: {uptime: Mon-Fri 08:00}\n", 3, "window", "window-no-end"),
+    # --- names, namespaces and tags cannot reach outside the fleet (issue 13) ---------------------------
+    Case(
+        "name-trailing-newline",
+        {"ep.yaml": 'kind: Endpoint\nname: "a\\n"\n'},
+        "ep.yaml:2",
+        "not a valid endpoint name",
+    ),
+    ep("namespace: '..'\n", 3, "'..' is not a valid namespace", "namespace-dotdot"),
+    ep("namespace: '.'\n", 3, "'.' is not a valid namespace", "namespace-dot"),
+    ep("namespace: a/b\n", 3, "'a/b' is not a valid namespace", "namespace-slash"),
+    ep("namespace: 'a\\n'\n", 3, "is not a valid namespace", "namespace-newline"),
+    Case(
+        "fleet-namespace-dotdot",
+        {"fleet.yaml": FLEET.replace("namespace: emulator", "namespace: '..'")},
+        "fleet.yaml:3",
+        "'..' is not a valid namespace",
+    ),
+    Case(
+        "fleet-name-newline",
+        {"fleet.yaml": FLEET.replace("name: team", 'name: "team\\n"')},
+        "fleet.yaml:2",
+        "fleet name must be lowercase",
+    ),
+    ep("tags: ['hfleet:other']\n", 3, "reserved prefix 'hfleet'", "tag-forged-owner"),
+    ep("tags: [HFLEET-protect]\n", 3, "use protect: true", "tag-forged-protect"),
+    ep("tags: ['hfleet-secrets:00']\n", 3, "reserved prefix 'hfleet'", "tag-forged-secrets"),
+    ep("tags: ['a,b']\n", 3, "without spaces or commas", "tag-comma"),
+    ep("tags: ['two words']\n", 3, "without spaces or commas", "tag-space"),
+    ep("tags: " + many(65, "t{i}") + "\n", 3, "at most 64 tags", "tags-too-many"),
+    Case(
+        "defaults-forged-owner-tag",
+        {
+            "fleet.yaml": FLEET.replace(
+                "  type: authenticated\n", "  type: authenticated\n  tags: ['hfleet:x']\n"
+            )
+        },
+        "fleet.yaml:15",
+        "reserved prefix 'hfleet'",
+    ),
+    # --- bounded work --------------------------------------------------------------------------------
+    Case("merge-bomb", {"ep.yaml": merge_bomb()}, "ep.yaml:4", "merge keys (<<) expand to more than"),
+    ep("x: &x {a: 1, <<: *x}\n", 3, "a merge key (<<) refers to the mapping it is in", "merge-self"),
+    ep(
+        "schedule: {uptime: " + many(101, "Mon 08:00-09:00") + "}\n",
+        3,
+        "101 windows; a schedule takes at most 100",
+        "schedule-too-many-windows",
+    ),
+    ep(
+        "schedule: {holidays: " + many(1001, "'2026-01-01'") + "}\n",
+        3,
+        "1001 holidays; a schedule takes at most 1000",
+        "schedule-too-many-holidays",
+    ),
+    # --- durations -----------------------------------------------------------------------------------
+    ep(
+        "min_replica: 0\nscale_to_zero_timeout: 90s\n",
+        4,
+        "must be a whole number of minutes (the API counts minutes), not 1m30s",
+        "scale-to-zero-seconds",
+    ),
+    ep("min_replica: 0\nscale_to_zero_timeout: 15x\n", 4, "unknown unit 'x'", "scale-to-zero-bad-unit"),
+    ep("schedule: {grace_period: '-5m'}\n", 3, "grace_period must not be negative", "grace-negative"),
+    ep("schedule: {grace_period: 400d}\n", 3, "more than the maximum, 365d", "grace-too-long"),
+    ep("schedule: {grace_period: 30m1h}\n", 3, "units go from largest to smallest", "grace-unit-order"),
+    # --- one mistake, one clear problem ----------------------------------------------------------------
+    ep("repo: gpt2\n", 3, "unknown key 'repo'; did you mean 'repository'?", "alias-repo"),
+    ep("min_replicas: 1\n", 3, "did you mean 'min_replica'?", "alias-min-replicas"),
+    ep("schedule: {tz: UTC}\n", 3, "unknown key 'tz'; did you mean 'timezone'?", "alias-schedule-tz"),
+    # --- the engine's fields: ignore_changes, allow_replace, type ----------------------------------------
+    ep(
+        "ignore_changes: [max_replicas]\n",
+        3,
+        "unknown field 'max_replicas' in ignore_changes; did you mean 'max_replica'?",
+        "ignore-changes-typo",
+    ),
+    ep("ignore_changes: [region]\n", 3, "'region' cannot be ignored", "ignore-changes-immutable"),
+    ep("ignore_changes: [image.urll]\n", 3, "unknown image key 'urll'", "ignore-changes-image-key"),
+    ep("ignore_changes: [env.1X]\n", 3, "is not an environment variable name", "ignore-changes-env"),
+    ep("allow_replace: 'yes'\n", 3, "valid boolean", "allow-replace-string"),
+    Case(
+        "type-missing",
+        {"fleet.yaml": FLEET.replace("  type: authenticated\n", ""), "ep.yaml": E},
+        "ep.yaml:1",
+        "type is required (on the endpoint or in the defaults); choose public (anyone, no token)",
+    ),
+    ep("type: privte\n", 3, "unknown type 'privte'; did you mean 'private'?", "type-typo"),
+    ep("type: private\n", 3, "it needs private_link_account_id", "type-private-without-account"),
 ]
 
 
@@ -302,8 +401,24 @@ def write(directory: Path, case: Case) -> Path:
     return directory
 
 
-def test_the_catalogue_has_at_least_40_cases() -> None:
-    assert len({c.id for c in ALL}) == len(ALL) >= 40
+def promised() -> dict[str, int]:
+    """The number of cases each document promises ("More than N" / "N+ malformed specs")."""
+    root = Path(__file__).parents[2]
+    found = {}
+    for name, pattern in (
+        ("docs/guarantees.md", r"More than (\d+) malformed specs"),
+        ("README.md", r"(\d+)\+ malformed specs"),
+    ):
+        match = re.search(pattern, (root / name).read_text())
+        assert match, f"{name} no longer says how many bad specs are refused"
+        found[name] = int(match.group(1))
+    return found
+
+
+def test_the_catalogue_holds_what_the_docs_promise() -> None:
+    assert len({c.id for c in ALL}) == len(ALL)  # unique ids
+    for name, count in promised().items():
+        assert len(ALL) > count if name.endswith("guarantees.md") else len(ALL) >= count, (name, len(ALL))
 
 
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())

@@ -298,7 +298,7 @@ def test_dst_new_york() -> None:
 
 
 def test_naive_now_is_refused() -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
+    with pytest.raises(TypeError, match="now must be a timezone-aware datetime"):
         evaluate(OFFICE, datetime(2026, 1, 1))
 
 

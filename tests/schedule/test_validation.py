@@ -18,6 +18,7 @@ defaults:
   instance_type: intel-spr
   instance_size: x2
   repository: org/model
+  type: authenticated
 schedules:
   office:
 """
@@ -63,37 +64,37 @@ endpoints:
     [
         (
             "    uptime: Mon-Fry 08:00-19:00\n",
-            13,
+            14,
             "schedules.office.uptime",
             "invalid window 'Mon-Fry 08:00-19:00': unknown weekday 'Fry'; did you mean 'Fri'?",
         ),
         (
             "    uptime:\n      - Mon-Fri 08:00-19:00\n      - Sat 25:00-26:00\n",
-            15,
+            16,
             "schedules.office.uptime[1]",
             "invalid window 'Sat 25:00-26:00': hour 25 out of range",
         ),
         (
             "    timezone: Europe/Pariss\n",
-            13,
+            14,
             "schedules.office.timezone",
             "unknown timezone 'Europe/Pariss'; did you mean 'Europe/Paris'?",
         ),
         (
             "    downtime: Mon-Fri 12:00-13:00 Europe/Pariss\n",
-            13,
+            14,
             "schedules.office.downtime",
             "invalid window 'Mon-Fri 12:00-13:00 Europe/Pariss': unknown timezone 'Europe/Pariss'; "
             "did you mean 'Europe/Paris'?",
         ),
         (
             '    holidays: ["2026-12-25", "2026-02-30"]\n',
-            13,
+            14,
             "schedules.office.holidays[1]",
             "invalid holiday '2026-02-30'",
         ),
-        ("    grace_period: 15x\n", 13, "schedules.office.grace_period", "invalid grace_period '15x'"),
-        ("    off: sleep\n", 13, "schedules.office.off", "'pause' or 'scale_to_zero'"),
+        ("    grace_period: 15x\n", 14, "schedules.office.grace_period", "invalid grace_period '15x'"),
+        ("    off: sleep\n", 14, "schedules.office.off", "'pause' or 'scale_to_zero'"),
     ],
 )
 def test_bad_schedules_are_located(body: str, line: int, field: str, message: str) -> None:
@@ -127,12 +128,12 @@ endpoints:
         "endpoints[1].schedule_override.until",
         "endpoints[2].schedule_override.until",
     }, found
-    assert by_field["endpoints[0].schedule.uptime"].line == 17
+    assert by_field["endpoints[0].schedule.uptime"].line == 18
     assert "invalid time '8' (use HH:MM)" in by_field["endpoints[0].schedule.uptime"].message
     assert "invalid instant 'tomorrow'" in by_field["endpoints[1].schedule_override.until"].message
-    assert by_field["endpoints[1].schedule_override.until"].line == 20
+    assert by_field["endpoints[1].schedule_override.until"].line == 21
     assert "needs a UTC offset" in by_field["endpoints[2].schedule_override.until"].message
-    assert str(by_field["endpoints[2].schedule_override.until"]).startswith("fleet.yaml:23:")
+    assert str(by_field["endpoints[2].schedule_override.until"]).startswith("fleet.yaml:24:")
 
 
 def test_the_example_fleet_schedule_is_valid() -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 
 from reconciler.schedule.models import (
-    parse_duration,
     parse_holiday,
     parse_instant,
     parse_window,
@@ -121,28 +120,6 @@ def test_holidays() -> None:
     ]:
         with pytest.raises(ValueError, match=message):
             parse_holiday(bad)
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (0, timedelta(0)),
-        (15, timedelta(minutes=15)),
-        ("90s", timedelta(seconds=90)),
-        ("15m", timedelta(minutes=15)),
-        ("1h", timedelta(hours=1)),
-        ("1h30m", timedelta(minutes=90)),
-        ("20", timedelta(minutes=20)),
-    ],
-)
-def test_durations(value: str | int, expected: timedelta) -> None:
-    assert parse_duration(value) == expected
-
-
-@pytest.mark.parametrize("value", ["15x", "", "m", -5, "1.5h"])
-def test_bad_durations(value: str | int) -> None:
-    with pytest.raises(ValueError):
-        parse_duration(value)
 
 
 def test_instants_and_zones() -> None:

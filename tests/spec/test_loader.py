@@ -20,6 +20,7 @@ defaults:
   accelerator: cpu
   instance_type: intel-spr
   instance_size: x2
+  type: authenticated
 schedules:
   office:
     timezone: Europe/Paris
