@@ -20,6 +20,7 @@ import functools
 import http.server
 import json
 import re
+import socket
 import struct
 import threading
 import time
@@ -121,6 +122,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without this, delayed ACKs cost 40 ms a request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)
