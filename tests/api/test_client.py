@@ -116,7 +116,7 @@ def test_a_deadline_is_not_retried(hostile: HostileServer, make_api: MakeApi, at
     started = time.monotonic()
     with pytest.raises(errors.DeadlineExceeded, match="2 s request deadline"):
         make_api().list_endpoints("emulator")
-    assert time.monotonic() - started < 3.5 and len(hostile.requests("GET", LIST)) == 1
+    assert time.monotonic() - started < 5.0 and len(hostile.requests("GET", LIST)) == 1
 
 
 @pytest.mark.parametrize("attack", ["gzip_bomb", "huge"])
@@ -164,7 +164,7 @@ def test_stop_ends_a_retry_after_wait_at_once(hostile: HostileServer, make_api: 
     started = time.monotonic()
     with pytest.raises(errors.Cancelled, match="shutting down"):
         api.list_endpoints("emulator")
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0  # stop at 0.3 s; the wait or deadline was 30 s
     assert len(hostile.requests("GET", LIST)) == 1
 
 
@@ -176,7 +176,7 @@ def test_stop_ends_a_slow_read(hostile: HostileServer, make_api: MakeApi) -> Non
     started = time.monotonic()
     with pytest.raises(errors.Cancelled):
         api.list_endpoints("emulator")
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0  # stop at 0.3 s; the wait or deadline was 30 s
 
 
 @pytest.mark.parametrize("name", ["", ".", "..", " x", "ep-a\n"])

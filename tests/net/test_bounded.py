@@ -55,7 +55,7 @@ def test_a_one_byte_at_a_time_server_ends_at_the_deadline(
     started = time.monotonic()
     with pytest.raises(errors.DeadlineExceeded, match="1 s request deadline"):
         get(http, hostile.url + "/v2/endpoint/emulator")
-    assert 0.9 < time.monotonic() - started < 2.0
+    assert 0.9 < time.monotonic() - started < 3.0  # 1 s deadline; the margin is for a loaded machine
 
 
 def test_without_the_bounded_transport_slow_headers_outlive_the_deadline(hostile: HostileServer) -> None:
@@ -84,7 +84,7 @@ def test_a_stop_event_ends_a_slow_read_within_the_poll(hostile: HostileServer, h
     started = time.monotonic()
     with pytest.raises(errors.Cancelled, match="shutting down"):
         get(http, hostile.url + "/v2/endpoint/emulator", bounds=limits.Limits(deadline=30.0), stop=stop)
-    assert time.monotonic() - started < 0.3 + 0.25 + 0.4
+    assert time.monotonic() - started < 2.0  # stop at 0.3 s, poll 0.25 s (deadline: 30 s)
 
 
 def test_a_set_stop_event_sends_nothing(hostile: HostileServer, http: httpx.Client) -> None:
@@ -122,8 +122,8 @@ def test_a_huge_answer_stops_at_the_size_limit(
 @pytest.mark.parametrize(
     ("encoding", "data"),
     [
-        ("gzip", gzip.compress(b'{"ok": 1}')),
-        ("x-gzip", gzip.compress(b'{"ok": 1}')),
+        ("gzip", gzip.compress(b'{"ok": 1}', mtime=0)),
+        ("x-gzip", gzip.compress(b'{"ok": 1}', mtime=0)),
         ("deflate", zlib.compress(b'{"ok": 1}')),
         ("deflate", zlib.compress(b'{"ok": 1}')[2:-4]),  # raw deflate, as some servers send it
         ("identity", b'{"ok": 1}'),
@@ -140,7 +140,7 @@ def test_honest_compressed_answers_decode(
     ("encoding", "data", "message"),
     [
         ("br", b"\x0b\x02\x80{}\x03", "not one hfleet accepts"),
-        ("gzip, gzip", gzip.compress(gzip.compress(b"{}")), "not one hfleet accepts"),
+        ("gzip, gzip", gzip.compress(gzip.compress(b"{}", mtime=0), mtime=0), "not one hfleet accepts"),
         ("gzip", b"\x1f\x8b\x08\x00garbage-garbage", "corrupt"),
     ],
 )
