@@ -1,8 +1,11 @@
 """HTTP-tier errors of the Inference Endpoints API, and which of them are worth a retry.
 
-Owns: the error tree below, ``check_response`` (status → class) and ``is_retryable``.
+Owns: the error tree below, ``check_reply`` (status → class), ``from_net`` and ``from_transport``
+(hfleet's own limits and httpx's errors → this tree) and ``is_retryable``.
 Called by: ``reconciler.api.client`` (raising) and ``reconciler.api.retry`` (deciding).
-Must not: log or retry by itself; bodies are truncated to 256 characters and never hold the token.
+Must not: log or retry by itself. Every text from the server is redacted first (every registered
+secret, in every form ``reconciler.logs`` knows), then stripped of terminal control characters, and
+only then shortened: a body cut before redaction could end with the first characters of a secret.
 
     ReconcilerError (reconciler.errors)
     └── ApiError(status, method, url, body)
@@ -13,10 +16,19 @@ Must not: log or retry by itself; bodies are truncated to 256 characters and nev
         │   ├── NotFound                 404
         │   ├── Conflict                 409 (name taken)
         │   ├── Unprocessable            422
-        │   └── RateLimited(retry_after) 429: retried, honouring Retry-After
-        ├── ApiServerError               5xx: retried
-        └── ApiTransportError            no usable response: connection refused/dropped, timeouts
-            └── ApiTimeout
+        │   └── RateLimited(retry_after) 429: retried, honouring Retry-After (up to the policy's cap)
+        ├── ApiServerError               5xx, or JSON that does not parse: retried
+        ├── ApiTransportError            no usable response: connection refused/dropped, timeouts
+        │   └── ApiTimeout               retried
+        ├── ApiRefused                   hfleet refused the answer (one of its limits): never retried
+        │   ├── RedirectRefused          across origins, of a write, or too many
+        │   ├── ResponseTooLarge         over the size limit on the wire or decompressed; bad encoding
+        │   ├── DeadlineExceeded         no complete answer within the request deadline
+        │   ├── PaginationError          a listing that never ends, or loops
+        │   │   ├── TooManyPages         more pages than the limit (new cursors without end)
+        │   │   └── RepeatedCursor       a cursor seen before (following it loops, stopping truncates)
+        │   └── UnexpectedResponse       JSON of the wrong shape (a list where an object belongs)
+        └── Cancelled                    the stop event was set (SIGTERM): the call was abandoned
 """
 
 from __future__ import annotations
@@ -26,25 +38,50 @@ import json
 import httpx
 
 from reconciler import errors, logs
+from reconciler.net import errors as net_errors
+from reconciler.net import retry_after as retry_after_mod
+from reconciler.net import send as net_send
 
 __all__ = [
     "ApiClientError",
     "ApiError",
+    "ApiRefused",
     "ApiServerError",
     "ApiTimeout",
     "ApiTransportError",
     "BadRequest",
+    "Cancelled",
     "Conflict",
+    "DeadlineExceeded",
     "Forbidden",
     "NotFound",
+    "PaginationError",
     "RateLimited",
+    "RedirectRefused",
+    "RepeatedCursor",
+    "ResponseTooLarge",
+    "TooManyPages",
     "Unauthorized",
+    "UnexpectedResponse",
     "Unprocessable",
-    "check_response",
+    "check_reply",
+    "from_net",
+    "from_transport",
     "is_retryable",
 ]
 
+# The body kept on an error (and printed) is cut to BODY_LIMIT characters AFTER redaction; redaction
+# itself looks at the first SCAN_LIMIT characters only (it runs on every error), and whatever lies
+# beyond them is cut away anyway.
 BODY_LIMIT = 256
+DETAIL_LIMIT = 512
+SCAN_LIMIT = 64 * 1024
+
+
+def clean(text: str, limit: int) -> str:
+    """``text`` redacted, made safe for a terminal, then cut to ``limit`` characters (in that order)."""
+    text = logs.sanitize(logs.redact(text[:SCAN_LIMIT]))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class ApiError(errors.ReconcilerError):
@@ -55,10 +92,10 @@ class ApiError(errors.ReconcilerError):
     ) -> None:
         self.status = status
         self.method = method
-        self.url = url
-        self.body = logs.redact(body[:BODY_LIMIT])
-        self.detail = logs.redact(message or _error_text(self.body))
-        text = f"{method} {url} failed"
+        self.url = clean(url, 2048)
+        self.body = clean(body, BODY_LIMIT)
+        self.detail = clean(message if message is not None else _error_text(body[:SCAN_LIMIT]), DETAIL_LIMIT)
+        text = f"{method} {self.url} failed"
         text += f" with HTTP {status}" if status else ""
         text += f": {self.detail}" if self.detail else ""
         super().__init__(text)
@@ -96,9 +133,21 @@ class RateLimited(ApiClientError):
     """429: too many requests; ``retry_after`` seconds if the API said so."""
 
     def __init__(
-        self, status: int, method: str, url: str, body: str = "", retry_after: float | None = None
+        self,
+        status: int,
+        method: str,
+        url: str,
+        body: str = "",
+        retry_after: float | None = None,
+        *,
+        note: str | None = None,
     ) -> None:
-        super().__init__(status, method, url, body)
+        parts = [_error_text(body[:SCAN_LIMIT])]
+        if retry_after is not None:
+            parts.append(f"Retry-After: {retry_after:g} s")
+        if note:
+            parts.append(note)
+        super().__init__(status, method, url, body, "; ".join(p for p in parts if p))
         self.retry_after = retry_after
 
 
@@ -111,7 +160,44 @@ class ApiTransportError(ApiError):
 
 
 class ApiTimeout(ApiTransportError):
-    """The call timed out."""
+    """The call timed out (a connect or a silence longer than the read timeout): worth a retry."""
+
+
+class ApiRefused(ApiError):
+    """hfleet refused the answer: it broke one of the client's limits or rules. Never retried: the
+    same server would break it again, and each try would cost the full limit again."""
+
+
+class RedirectRefused(ApiRefused):
+    """A redirect across origins, of a write, or one too many (``reconciler.net.send``)."""
+
+
+class ResponseTooLarge(ApiRefused):
+    """An answer over the size limit (on the wire or once decompressed), or one that cannot be decoded."""
+
+
+class DeadlineExceeded(ApiRefused):
+    """No complete answer within the request deadline (connect, send and every read together)."""
+
+
+class PaginationError(ApiRefused):
+    """A listing that would never end, or would silently end early."""
+
+
+class TooManyPages(PaginationError):
+    """More pages than the page limit: the server keeps sending new cursors."""
+
+
+class RepeatedCursor(PaginationError):
+    """A cursor came back: following it would loop, and stopping would truncate the listing."""
+
+
+class UnexpectedResponse(ApiRefused):
+    """JSON of the wrong shape where the client needs a particular one (e.g. a page's ``items``)."""
+
+
+class Cancelled(ApiError):
+    """The client's stop event was set: a wait or a read was abandoned (never retried)."""
 
 
 _BY_STATUS: dict[int, type[ApiClientError]] = {
@@ -125,7 +211,7 @@ _BY_STATUS: dict[int, type[ApiClientError]] = {
 
 
 def _error_text(body: str) -> str:
-    """The API's ``{"error": "..."}`` message, or the (truncated) body itself."""
+    """The API's ``{"error": "..."}`` message, or the body itself."""
     try:
         data = json.loads(body)
     except ValueError:
@@ -139,38 +225,39 @@ def _error_text(body: str) -> str:
     return body.strip()
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            import time
-
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
-
-
-def check_response(response: httpx.Response) -> httpx.Response:
-    """Return the response if it is a success; raise the matching ``ApiError`` otherwise."""
-    if response.is_success:
-        return response
-    request = response.request
-    method, url = request.method, str(request.url.copy_with(query=None))
-    try:
-        body = response.text
-    except (httpx.ResponseNotRead, UnicodeDecodeError):
-        body = ""
-    status = response.status_code
+def check_reply(reply: net_send.Reply, method: str) -> net_send.Reply:
+    """Return the reply if it is a success; raise the matching ``ApiError`` otherwise."""
+    status = reply.status
+    if 200 <= status < 300:
+        return reply
+    url = str(httpx.URL(reply.url).copy_with(query=None))
+    body = reply.text
     if status == 429:
-        raise RateLimited(status, method, url, body, _retry_after(response.headers.get("Retry-After")))
+        hint = retry_after_mod.parse(reply.headers.get("Retry-After"))
+        raise RateLimited(status, method, url, body, hint)
     if status >= 500:
         raise ApiServerError(status, method, url, body)
+    if 300 <= status < 400:  # a redirect without a Location: nothing to follow, nothing usable
+        raise ApiServerError(status, method, url, body, f"redirect ({status}) without a usable Location")
     raise _BY_STATUS.get(status, ApiClientError)(status, method, url, body)
+
+
+_NET: tuple[tuple[type[net_errors.NetError], type[ApiError]], ...] = (
+    (net_errors.RedirectRefused, RedirectRefused),
+    (net_errors.BodyTooLarge, ResponseTooLarge),
+    (net_errors.UndecodableBody, ResponseTooLarge),
+    (net_errors.DeadlineExceeded, DeadlineExceeded),
+    (net_errors.Cancelled, Cancelled),
+)
+
+
+def from_net(exc: net_errors.NetError, method: str, url: str) -> ApiError:
+    """One of hfleet's network limits as an API error; the caller chains it with ``raise ... from``."""
+    status = exc.status if isinstance(exc, net_errors.RedirectRefused) else 0
+    for source, target in _NET:
+        if isinstance(exc, source):
+            return target(status, method, url, message=str(exc))
+    return ApiRefused(status, method, url, message=str(exc))
 
 
 def from_transport(exc: httpx.TransportError, method: str, url: str) -> ApiTransportError:
@@ -180,5 +267,6 @@ def from_transport(exc: httpx.TransportError, method: str, url: str) -> ApiTrans
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Retry 429, 5xx and transport errors (timeouts included); every other 4xx fails at once."""
+    """Retry 429, 5xx and transport errors (timeouts included); every other 4xx, every refusal of
+    hfleet's own limits and a cancellation fail at once."""
     return isinstance(exc, RateLimited | ApiServerError | ApiTransportError)

@@ -1,15 +1,20 @@
-"""Retries of API calls: exponential backoff with jitter, ``Retry-After``, a bounded budget.
+"""Retries of API calls: exponential backoff with jitter, ``Retry-After``, a bounded budget, a stop.
 
 Owns: ``RetryPolicy`` and ``call``. Called by: ``reconciler.api.client`` for every request.
 Must not: decide what is retryable (``errors.is_retryable`` does).
 
 tenacity drives the loop. Every retry is logged ("attempt 2/6 failed; will retry in 1.3s") and
-counted in ``hfleet_api_retries``; the last failure is re-raised as it was.
+counted in ``hfleet_api_retries``; the last failure is re-raised as it was. A ``Retry-After`` longer
+than the policy's cap, or than what is left of its time budget, is not waited for: the call fails at
+once and says so (waiting an hour, or waiting only to give up, helps nobody). With a ``stop`` event
+every wait is ``stop.wait``, so setting it (SIGTERM) ends a backoff or a Retry-After sleep at once,
+and no further attempt starts.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,14 +33,15 @@ log = logs.get_logger(__name__)
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to retry. ``sleep`` is injectable so tests never wait for real."""
+    """How hard to retry. ``sleep`` is injectable so tests never wait for real; when it is None the
+    wait is ``stop.wait`` (or ``time.sleep`` without a stop event)."""
 
     attempts: int = 6
     base: float = 0.5
     cap: float = 20.0
     max_retry_after: float = 60.0
     budget: float = 120.0
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    sleep: Callable[[float], None] | None = field(default=None, compare=False)
 
     def wait_for(self, attempt: int, exc: BaseException | None) -> float:
         """Full-jitter exponential backoff, or the server's Retry-After when it gave one."""
@@ -43,6 +49,22 @@ class RetryPolicy:
             return min(exc.retry_after, self.max_retry_after)
         ceiling = min(self.cap, self.base * (2 ** (attempt - 1)))
         return random.uniform(ceiling / 2, ceiling)
+
+    def refusal(self, exc: BaseException, elapsed: float) -> str | None:
+        """Why a server's Retry-After is not worth waiting for, or None when it is (or there is none)."""
+        if not isinstance(exc, errors.RateLimited) or exc.retry_after is None:
+            return None
+        if exc.retry_after > self.max_retry_after:
+            return (
+                f"the API asked to wait {exc.retry_after:g} s, longer than hfleet waits "
+                f"({self.max_retry_after:g} s)"
+            )
+        if elapsed + exc.retry_after > self.budget:
+            return (
+                f"the API asked to wait {exc.retry_after:g} s, past this call's retry budget "
+                f"({self.budget:g} s)"
+            )
+        return None
 
 
 def _reason(exc: BaseException) -> str:
@@ -55,8 +77,31 @@ def _reason(exc: BaseException) -> str:
     return "transport"
 
 
-def call(fn: Callable[[], T], policy: RetryPolicy, *, what: str) -> T:
-    """Run ``fn``, retrying retryable API errors within the policy's attempts and time budget."""
+def call(
+    fn: Callable[[], T],
+    policy: RetryPolicy,
+    *,
+    what: str,
+    stop: threading.Event | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
+    """Run ``fn``, retrying retryable API errors within the policy's attempts and time budget.
+
+    ``fn`` itself must raise ``errors.Cancelled`` when ``stop`` is set (the API client's calls do).
+    """
+    started = clock()
+    refused: dict[int, str] = {}
+
+    def retry(exc: BaseException) -> bool:
+        if stop is not None and stop.is_set():
+            return False
+        if not errors.is_retryable(exc):
+            return False
+        reason = policy.refusal(exc, clock() - started)
+        if reason is not None:
+            refused[id(exc)] = reason
+            return False
+        return True
 
     def wait(state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -74,13 +119,29 @@ def call(fn: Callable[[], T], policy: RetryPolicy, *, what: str) -> T:
             message=f"attempt {state.attempt_number}/{policy.attempts} failed; will retry in {delay:.1f}s",
         )
 
+    def sleep(seconds: float) -> None:
+        if policy.sleep is not None:
+            policy.sleep(seconds)
+        elif stop is not None:
+            stop.wait(seconds)
+        else:
+            time.sleep(seconds)
+
     retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception(errors.is_retryable),
+        retry=tenacity.retry_if_exception(retry),
         stop=tenacity.stop_after_attempt(policy.attempts) | tenacity.stop_after_delay(policy.budget),
         wait=wait,
-        sleep=policy.sleep,
+        sleep=sleep,
         before_sleep=before_sleep,
         reraise=True,
     )
-    result: Any = retrying(fn)
+    try:
+        result: Any = retrying(fn)
+    except errors.RateLimited as exc:
+        reason = refused.get(id(exc))
+        if reason is None:
+            raise
+        raise errors.RateLimited(
+            exc.status, exc.method, exc.url, exc.body, exc.retry_after, note=f"{reason}; try again later"
+        ) from exc
     return result  # type: ignore[no-any-return]

@@ -2,13 +2,16 @@
 stdout, stderr, JSON logs at debug verbosity, saved plan files, generated spec files, error messages.
 And the emulator refuses requests without a valid token (401) or across namespaces (403).
 
-Every command runs with distinctive secrets (``from_env``, ``from_file``, a registry password) and a
-secret-looking token (``hf_SECRETtoken123456``, accepted by the served emulator as user ``alice``),
-and every byte of output is scanned for them.
+Every command runs with distinctive secrets (``from_env``, ``from_file``, a registry password), some
+of them hostile to naive redaction (quotes and backslashes, several lines, unicode, base64-looking),
+and a secret-looking token (``hf_SECRETtoken123456``, accepted by the served emulator as user
+``alice``). Every byte of output is scanned for them and for the forms they could be shown in
+(``tests.hostile.leaks``: escaped, encoded, one line, the first 8 characters).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +22,7 @@ import pytest
 
 from reconciler import logs
 from reconciler.emulator import FaultRule
+from tests.hostile import leaks
 from tests.reliability import helpers
 
 TOKEN = helpers.ALICE_TOKEN
@@ -27,13 +31,36 @@ API_KEY_2 = "rotated-API-KEY-1a2b3c4d5e"
 DB_PASSWORD = "file-secret-QmV4YW1wbGU"
 REGISTRY_PASSWORD = "regpass-Zx81-QQ-77-p4ss"
 WRONG_TOKEN = "hf_SECRETwrongTOKEN4242"
-SECRETS = (TOKEN, API_KEY, API_KEY_2, DB_PASSWORD, REGISTRY_PASSWORD, WRONG_TOKEN)
+# Secrets that an exact-match redaction misses once a server or a library escapes or splits them.
+QUOTED = 'k3y-"quoted"-\\back\\slash-4f9a'
+UNICODE = "sécret-ünïcødé-€✓-日本語-7c1d"
+BASE64ISH = "QmFzZTY0TG9va2luZ1NlY3JldD09"
+PEM = (
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIB\n"
+    "AQC7VJTUt9Us8cKjMzEfYyjiWA4R4ypbHDk5qKoQ2bRNdp2e\n-----END PRIVATE KEY-----"
+)
+SECRETS = (
+    TOKEN,
+    API_KEY,
+    API_KEY_2,
+    DB_PASSWORD,
+    REGISTRY_PASSWORD,
+    WRONG_TOKEN,
+    QUOTED,
+    UNICODE,
+    BASE64ISH,
+    PEM,
+)
 
 ENDPOINTS = {
     "api": """\
         secrets:
           API_KEY: {from_env: HFLEET_TEST_API_KEY}
           DB_PASSWORD: {from_file: %(db)s}
+          QUOTED: {from_env: HFLEET_TEST_QUOTED}
+          UNICODE: {from_env: HFLEET_TEST_UNICODE}
+          BASE64ISH: {from_env: HFLEET_TEST_BASE64ISH}
+          PEM: {from_file: %(pem)s}
         env: {LOG_LEVEL: info}
         """,
     "private-img": """\
@@ -50,8 +77,26 @@ ENDPOINTS = {
 
 
 def assert_clean(where: str, text: str) -> None:
-    for secret in SECRETS:
-        assert secret not in text, f"{where} leaks a secret ({secret[:6]}…)"
+    leaks.assert_no_leak(where, text, SECRETS)
+
+
+def secret_env(tmp: Path) -> dict[str, str]:
+    """The environment the specs read their secrets from (the files are written under ``tmp``)."""
+    (tmp / "db-password").write_text(DB_PASSWORD + "\n")
+    (tmp / "key.pem").write_text(PEM + "\n")
+    return {
+        "HFLEET_TEST_API_KEY": API_KEY,
+        "HFLEET_TEST_REGISTRY_PASSWORD": REGISTRY_PASSWORD,
+        "HFLEET_TEST_QUOTED": QUOTED,
+        "HFLEET_TEST_UNICODE": UNICODE,
+        "HFLEET_TEST_BASE64ISH": BASE64ISH,
+        "HFLEET_SECRETS_DIR": str(tmp),  # where from_file may read (once the spec room enforces it)
+    }
+
+
+def fleet_endpoints(tmp: Path) -> dict[str, str]:
+    files = {"db": tmp / "db-password", "pem": tmp / "key.pem"}
+    return {k: v % files if "%(" in v else v for k, v in ENDPOINTS.items()}
 
 
 def assert_json_logs(stderr: str) -> None:
@@ -64,13 +109,10 @@ def assert_json_logs(stderr: str) -> None:
 @pytest.fixture
 def world(tmp_path: Path, emu: Any, url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     # A fresh process knows no secret yet: forget those registered by earlier tests of this process.
-    monkeypatch.setattr(logs, "_secrets", set())
-    db = tmp_path / "db-password"
-    db.write_text(DB_PASSWORD + "\n")
-    monkeypatch.setenv("HFLEET_TEST_API_KEY", API_KEY)
-    monkeypatch.setenv("HFLEET_TEST_REGISTRY_PASSWORD", REGISTRY_PASSWORD)
-    endpoints = {k: v % {"db": db} if "%(db)s" in v else v for k, v in ENDPOINTS.items()}
-    specs = helpers.write_specs(tmp_path / "specs", endpoints, namespace="alice")
+    logs.forget_secrets()
+    for name, value in secret_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    specs = helpers.write_specs(tmp_path / "specs", fleet_endpoints(tmp_path), namespace="alice")
     seen: list[tuple[str, str]] = []
 
     def hfleet(*args: str, token: str = TOKEN) -> tuple[int, str, str]:
@@ -84,6 +126,7 @@ def world(tmp_path: Path, emu: Any, url: str, monkeypatch: pytest.MonkeyPatch) -
         return code, out, err
 
     yield {"specs": specs, "hfleet": hfleet, "tmp": tmp_path, "emu": emu, "url": url, "seen": seen}
+    logs.forget_secrets()
 
 
 def test_every_command_keeps_every_secret_out_of_its_output(world: dict[str, Any]) -> None:
@@ -100,7 +143,14 @@ def test_every_command_keeps_every_secret_out_of_its_output(world: dict[str, Any
     assert "Apply complete: 3 applied" in out, out + err
     # The secrets did reach the API (so the scan above is meaningful) ...
     record = {r["name"]: r for r in world["emu"].store.all()}
-    assert record["api"]["secrets"] == {"API_KEY": API_KEY, "DB_PASSWORD": DB_PASSWORD}
+    assert record["api"]["secrets"] == {
+        "API_KEY": API_KEY,
+        "DB_PASSWORD": DB_PASSWORD,
+        "QUOTED": QUOTED,
+        "UNICODE": UNICODE,
+        "BASE64ISH": BASE64ISH,
+        "PEM": PEM,
+    }
     assert (
         record["private-img"]["spec"]["model"]["image"]["custom"]["credentials"]["password"]
         == REGISTRY_PASSWORD
@@ -145,7 +195,9 @@ def test_error_paths_keep_secrets_out_of_messages(
     world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hfleet, specs, emu = world["hfleet"], str(world["specs"]), world["emu"]
-    # A server that echoes the payload in its error (it happens): the echo is redacted.
+    # A server that echoes the payload in its error (it happens): the echo is redacted, also when
+    # the server escapes it, encodes it, quotes one line of it or cuts it short.
+    pem_line = PEM.splitlines()[1]
     emu.faults.add(
         FaultRule(
             kind="status",
@@ -153,7 +205,10 @@ def test_error_paths_keep_secrets_out_of_messages(
             method="POST",
             times=3,
             message=f"VALIDATION_FAILED: model.secrets.API_KEY={API_KEY} "
-            f"registry password {REGISTRY_PASSWORD} token {TOKEN}",
+            f"registry password {REGISTRY_PASSWORD} token {TOKEN} "
+            f"payload {json.dumps({'QUOTED': QUOTED, 'UNICODE': UNICODE, 'PEM': PEM})} "
+            f"b64 {base64.b64encode(BASE64ISH.encode()).decode()} line {pem_line} "
+            f"cut {PEM[:40]}",
         )
     )
     code, out, err = hfleet("apply", specs, "--yes")
@@ -173,7 +228,7 @@ def test_error_paths_keep_secrets_out_of_messages(
         "-v",
         "plan",
         specs,
-        env={"HFLEET_TEST_API_KEY": API_KEY},
+        env=secret_env(world["tmp"]),
     )
     assert_clean("transport error", out + err)
     # A secret that cannot be resolved is named by reference only.
@@ -184,16 +239,10 @@ def test_error_paths_keep_secrets_out_of_messages(
 
 def test_a_fresh_process_leaks_nothing_either(tmp_path: Path, url: str, emu: Any) -> None:
     """The same run as a child process: catches prints, warnings and tracebacks outside click."""
-    db = tmp_path / "db"
-    db.write_text(DB_PASSWORD)
-    endpoints = {k: v % {"db": db} if "%(db)s" in v else v for k, v in ENDPOINTS.items()}
-    specs = helpers.write_specs(tmp_path / "specs", endpoints, namespace="alice")
     env = helpers.subprocess_env(
-        HFLEET_TEST_API_KEY=API_KEY,
-        HFLEET_TEST_REGISTRY_PASSWORD=REGISTRY_PASSWORD,
-        HFLEET_STATE_DIR=str(tmp_path / "state"),
-        HF_TOKEN=TOKEN,
+        **secret_env(tmp_path), HFLEET_STATE_DIR=str(tmp_path / "state"), HF_TOKEN=TOKEN
     )
+    specs = helpers.write_specs(tmp_path / "specs", fleet_endpoints(tmp_path), namespace="alice")
     import subprocess
     import sys
 
