@@ -95,6 +95,7 @@ class App:
 
     def settings(self, *, parallelism: int = 16) -> Settings:
         from reconciler.engine.session import Settings
+        from reconciler.net import limits
 
         emulator = None
         if self.emulator is not None:
@@ -115,6 +116,7 @@ class App:
             emulator_speed=self.emulator_speed,
             state_dir=state_dir(),
             parallelism=parallelism,
+            limits=limits.Limits.from_env(os.environ),
             insecure_http=self.insecure_http,
         )
 
@@ -168,21 +170,15 @@ def report_error(app: App | None, exc: errors.ReconcilerError) -> int:
     return code
 
 
-def parse_duration(text: str) -> float:
-    """``90``, ``90s``, ``5m``, ``1h``, ``1h30m``, ``2d`` → seconds (a click parameter error otherwise)."""
-    import re
+def parse_duration(text: str, what: str = "duration") -> float:
+    """``90``, ``90s``, ``5m``, ``1h30m``, ``2d`` → seconds, by the one duration parser
+    (``reconciler.durations``, which spec fields use too); a click parameter error otherwise."""
+    from reconciler import durations
 
-    value = text.strip().lower()
-    match = re.fullmatch(
-        r"(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?", value
-    )
-    if not value or match is None or not any(match.groups()):
-        raise click.BadParameter(f"{text!r} is not a duration (e.g. 30s, 5m, 1h30m)")
-    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    total = days * 86400 + hours * 3600 + minutes * 60 + seconds
-    if total > 366 * 86400:
-        raise click.BadParameter(f"{text!r} is longer than a year")
-    return total
+    try:
+        return durations.parse(text, what=what).total_seconds()
+    except durations.InvalidDuration as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def parse_now(text: str | None) -> datetime | None:

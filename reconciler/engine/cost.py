@@ -86,12 +86,13 @@ def monthly(basis: Basis | None, catalog: catalog_mod.Catalog) -> Money | None:
 
 
 def regime_fraction(want: DesiredEndpoint, schedule: Any, now: datetime) -> float:
-    """The share of the month the spec keeps the endpoint up (its regime)."""
+    """The share of the month the spec keeps the endpoint up (its regime), overrides included: the
+    same function ``hfleet schedule`` counts hours with."""
     if want.spec.state in (PowerState.PAUSED, PowerState.SCALED_TO_ZERO):
         return 0.0
-    if schedule is None:
+    if schedule is None and want.spec.schedule_override is None:
         return 1.0
-    return schedule_eval.fraction_up(schedule, now, now + HORIZON)
+    return schedule_eval.fraction_up(schedule, now, now + HORIZON, override=want.spec.schedule_override)
 
 
 def _live_fraction(have: EndpointRecord, want: DesiredEndpoint | None, schedule: Any, now: datetime) -> float:

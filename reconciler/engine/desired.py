@@ -13,22 +13,17 @@ never stored in a plan, printed or logged.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from reconciler import errors, logs
-from reconciler.spec import loader
+from reconciler.spec import loader, secrets
 from reconciler.spec import models as spec_models
 from reconciler.wire import convert
 
 __all__ = ["DesiredEndpoint", "SecretUnavailable", "build", "resolve_secret"]
 
-
-class SecretUnavailable(errors.ReconcilerError):
-    """A secret reference could not be resolved (missing variable or unreadable file)."""
+SecretUnavailable = secrets.SecretUnavailable
 
 
 @dataclass(frozen=True)
@@ -57,25 +52,13 @@ class DesiredEndpoint:
 
     @property
     def allow_replace(self) -> bool:
-        return bool(getattr(self.spec, "allow_replace", False))
+        return self.spec.allow_replace
 
 
 def resolve_secret(ref: spec_models.SecretRef, what: str) -> str:
-    """The value behind a reference. The error names the reference, never a value."""
-    if ref.from_env is not None:
-        value = os.environ.get(ref.from_env)
-        if value is None:
-            raise SecretUnavailable(f"{what}: environment variable {ref.from_env} is not set")
-    else:
-        assert ref.from_file is not None
-        try:
-            value = Path(ref.from_file).read_text().rstrip("\n")
-        except OSError as exc:
-            raise SecretUnavailable(
-                f"{what}: cannot read secret file {ref.from_file}: {exc.strerror}"
-            ) from exc
-    logs.register_secret(value)
-    return value
+    """The value behind a reference (``reconciler.spec.secrets``: from_file only under the allowed
+    roots, bounded, regular files only). The error names the reference, never a value."""
+    return secrets.resolve(ref, what)
 
 
 def _secret_material(spec: spec_models.EndpointSpec) -> list[tuple[str, spec_models.SecretRef]]:
@@ -127,7 +110,7 @@ def build(
         next_boundary=boundary,
         secrets_fingerprint=digest,
         secrets_resolvable=resolvable,
-        ignore=frozenset(getattr(spec, "ignore_changes", None) or ()),
+        ignore=frozenset(spec.ignore_changes or ()),
     )
 
 

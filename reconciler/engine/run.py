@@ -192,14 +192,10 @@ def check_all_hardware(fleet: loader.Fleet, api: api_client.EndpointsApi) -> Non
 
 
 def _locate(fleet: loader.Fleet, name: str, field_name: str, message: str) -> errors.Problem:
-    locate = getattr(fleet, "locate", None)
-    where = locate(name, field_name) if locate is not None else None
+    where = fleet.locate(name, field_name) or fleet.sources.get(name)
     if where is None:
-        where = fleet.sources.get(name)
-    file = str(getattr(where, "file", "(specs)"))
-    line = int(getattr(where, "line", 0) or 0)
-    column = int(getattr(where, "column", 0) or (1 if line else 0))
-    return errors.Problem(file, line, column, field_name, message)
+        return errors.Problem("(specs)", 0, 0, f"{name}.{field_name}", message)
+    return errors.Problem(where.file, where.line, where.column or 1, f"{name}.{field_name}", message)
 
 
 def make_plan(

@@ -23,6 +23,9 @@ import httpx
 from reconciler import errors
 from reconciler.api import client as api_client
 from reconciler.api import retry
+from reconciler.net import limits as net_limits
+from reconciler.net import transport as net_transport
+from reconciler.net import urls
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -49,7 +52,7 @@ class Settings:
     emulator_speed: str = "demo"  # "demo" (a few seconds per transition) or "instant"
     state_dir: Path = Path(".hfleet")
     parallelism: int = 16
-    request_timeout: float = 30.0
+    limits: net_limits.Limits = field(default_factory=net_limits.Limits)  # deadlines, sizes, pages
     retry: retry.RetryPolicy | None = None
     insecure_http: bool = False
 
@@ -80,11 +83,12 @@ class Session:
 
 def connect(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> Session:
     """A client of the real API at ``settings.api_url``, or of the embedded emulator when
-    ``settings.emulator_state`` is set (a SQLite file, so successive runs share one emulated cloud)."""
-    limits = httpx.Limits(
-        max_connections=max(settings.parallelism, 8) + 4,
-        max_keepalive_connections=max(settings.parallelism, 8),
-    )
+    ``settings.emulator_state`` is set (a SQLite file, so successive runs share one emulated cloud).
+
+    Every request is bounded (``reconciler.net``: a deadline over connect and every read, body and
+    decompression limits, no redirect across origins or of a write), and plain http goes only to
+    this machine unless ``insecure_http``: the token never travels in clear text by accident.
+    """
     emulator = None
     api_url, token = settings.api_url, settings.token
     if settings.emulator_state is not None:
@@ -106,11 +110,16 @@ def connect(settings: Settings, *, transport: httpx.BaseTransport | None = None)
             "no token: set HF_TOKEN, pass --token, or log in with `hf auth login` (a token with access to "
             "the namespace)"
         )
-    http = httpx.Client(
-        transport=transport, timeout=settings.request_timeout, limits=limits, follow_redirects=False
+    urls.require_secure(api_url, allow_insecure_http=settings.insecure_http, what="API URL")
+    http = net_transport.client(
+        settings.limits,
+        allow_insecure_http=settings.insecure_http,
+        max_connections=max(settings.parallelism, 8) + 4,
+        transport=transport,
     )
-    api = api_client.EndpointsApi(http, api_url, token, settings.retry)
-    return Session(api, http, settings, emulator)
+    stop = threading.Event()
+    api = api_client.EndpointsApi(http, api_url, token, settings.retry, bounds=settings.limits, stop=stop)
+    return Session(api, http, settings, emulator, stop)
 
 
 @contextlib.contextmanager

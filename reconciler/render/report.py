@@ -43,7 +43,9 @@ def report_text(report: ApplyReport, *, color: bool = False, outcomes: bool = Tr
     """The report; ``outcomes=False`` when outcomes and states were already printed as they happened."""
     lines = [outcome_line(o, color=color) for o in report.outcomes] if outcomes else []
     if outcomes:
-        lines += [f"state   {text.safe(name)}: {text.safe(state)}" for name, state in sorted(report.waited.items())]
+        lines += [
+            f"state   {text.safe(name)}: {text.safe(state)}" for name, state in sorted(report.waited.items())
+        ]
     for problem in report.wait_errors:
         lines.append(text.paint(f"FAILED  {text.safe(problem)}", "1;31", color))
     lines.append(summary(report))

@@ -31,7 +31,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from reconciler import errors
-from reconciler.spec import models as spec_models
+from reconciler.spec import names
 
 __all__ = [
     "EndpointRecord",
@@ -41,12 +41,10 @@ __all__ = [
     "health_of",
     "parse",
     "parse_time",
-    "valid_namespace",
 ]
 
 MAX_TEXT = 4096  # longest string we accept in a field we print or compare
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_NAMESPACE_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
 
 
 class State(StrEnum):
@@ -102,11 +100,6 @@ class MalformedRecord(errors.ReconcilerError):
         self.name = name
         self.problems = problems
         super().__init__(f"{name}: the API sent a malformed endpoint ({'; '.join(problems)})")
-
-
-def valid_namespace(value: str) -> bool:
-    """A Hub user or organization name that is safe as one URL path segment."""
-    return bool(_NAMESPACE_RE.fullmatch(value)) and ".." not in value
 
 
 def _text(value: str) -> str:
@@ -345,10 +338,15 @@ def parse(namespace: str, obj: object) -> EndpointRecord:
     except pydantic.ValidationError as exc:
         raise MalformedRecord(label, [_problem(e) for e in exc.errors()[:5]]) from None
     problems: list[str] = []
-    if not spec_models.API_NAME_RE.fullmatch(wire.name):
+    if not names.is_endpoint_name(wire.name):
         problems.append(f"name {wire.name[:80]!r} is not a valid endpoint name")
-    if not valid_namespace(namespace):
+    if not names.is_namespace(namespace):
         problems.append(f"namespace {namespace[:80]!r} is not a valid namespace")
+    # Tags are not checked against the spec's (assumed) tag rules: a tag someone set in the UI must
+    # not make the endpoint unmanageable. Only what could corrupt output or a request is refused.
+    for tag in wire.tags or ():
+        if _CONTROL.search(tag):
+            problems.append(f"tag {tag[:80]!r} contains control characters")
     times: list[datetime | None] = []
     for what, value in (("createdAt", wire.status.created_at), ("updatedAt", wire.status.updated_at)):
         try:
