@@ -22,6 +22,7 @@ instant.
 
 from __future__ import annotations
 
+import json
 import secrets as secrets_mod
 import threading
 import time
@@ -33,21 +34,25 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from reconciler.emulator import catalog, dataplane, store, transport, wire
+from reconciler.emulator import (
+    catalog,
+    dataplane,
+    lifecycle,
+    normalize,
+    render,
+    seed,
+    store,
+    transport,
+    vault,
+    wire,
+)
 from reconciler.emulator.faults import FaultRule, FaultSet
+from reconciler.emulator.lifecycle import Durations
 
 __all__ = ["Durations", "Emulator", "EmulatorConfig", "Identity", "RequestRecord"]
 
-MESSAGES = {
-    "pending": "Endpoint waiting to be scheduled",
-    "initializing": "Endpoint is initializing",
-    "updating": "Endpoint waiting for the update",
-    "running": "Endpoint is ready",
-    "paused": "Endpoint is paused",
-    "scaledToZero": "Endpoint is scaled to zero",
-    "failed": "Endpoint failed to deploy",
-    "updateFailed": "Endpoint failed to update",
-}
+MESSAGES = render.MESSAGES
+ADMIN_PREFIX = "/__emulator/"
 UNAUTHORIZED = "A valid user or organization token, sent as a Bearer, is required"
 
 
@@ -63,41 +68,36 @@ class Identity:
         return frozenset((self.name, *self.orgs))
 
 
-@dataclass(frozen=True)
-class Durations:
-    """Seconds each transition takes. All zero (instant) by default, for tests."""
-
-    pending: float = 0.0
-    initializing: float = 0.0
-    updating: float = 0.0
-    waking: float = 0.0
-
-    @classmethod
-    def demo(cls) -> Durations:
-        """A few seconds each: long enough to watch, short enough for a demo."""
-        return cls(pending=1.0, initializing=2.0, updating=2.0, waking=2.0)
-
-
 def _default_identities() -> dict[str, Identity]:
     return {"hf_emulator": Identity("emulator", ("emulator-org",))}
 
 
 @dataclass
 class EmulatorConfig:
-    """How the emulator behaves. Quotas: max accelerators per (namespace, instance type); instance
-    types not listed (CPU ones by default) are unlimited."""
+    """How the emulator behaves.
+
+    Quotas: max accelerators per (namespace, instance type); types not listed get
+    ``default_cpu_quota`` or ``default_gpu_quota``. Quotas are per account: the recorded catalog
+    answer's account had 60 on intel-spr and 16 on nvidia-l4 (``default_cpu_quota=60`` reproduces
+    it); the defaults are larger so that fleets of the size hfleet targets (thousands of CPU
+    endpoints in the benchmark) rehearse without a quota error. ``max_page_limit``: the largest
+    list ``limit`` accepted; above it the list answers 400 (the real maximum is undocumented).
+    ``seed_file``: endpoint records loaded at start (see ``seed``).
+    """
 
     identities: dict[str, Identity] = field(default_factory=_default_identities)
     durations: Durations = field(default_factory=Durations)
     state_path: str | Path | None = None
     default_gpu_quota: int = 64
+    default_cpu_quota: int = 10_000
     quotas: dict[tuple[str, str], int] = field(default_factory=dict)
     create_status: int = 200
     latency: float = 0.0
     max_page_limit: int = 100
     faults: list[FaultRule] = field(default_factory=list)
-    seed: int = 0
+    random_seed: int = 0
     auto_scale_to_zero: bool = True
+    seed_file: str | Path | None = None
 
 
 @dataclass(frozen=True)
@@ -121,11 +121,14 @@ class Emulator:
         self.config = config or EmulatorConfig()
         self.clock = clock or time.time
         self.store = store.Store(self.config.state_path)
-        self.faults = FaultSet(self.config.seed)
+        self.vault = vault.Vault(self.store.vault_key())
+        self.faults = FaultSet(self.config.random_seed)
         for rule in self.config.faults:
             self.faults.add(rule)
         self._log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
+        if self.config.seed_file is not None:
+            self.seed_file(self.config.seed_file)
 
     # --- plumbing -------------------------------------------------------------------------------
 
@@ -144,6 +147,30 @@ class Emulator:
         if advance is None:
             raise TypeError("advance() needs a fake clock with an advance(seconds) method")
         advance(seconds)
+
+    def reset(self) -> None:
+        """Forget every endpoint, fault rule and logged request: a fresh cloud, same config."""
+        self.store.clear()
+        self.faults.clear()
+        self.clear_requests()
+
+    def seed(self, data: Any, namespace: str | None = None) -> list[str]:
+        """Add endpoint records as the real server answers them (see ``seed``); returns their names.
+
+        ``namespace`` defaults to the first identity's user. A record whose name is taken replaces it.
+        """
+        space = namespace or next(iter(self.config.identities.values())).name
+        records = seed.records(data, space, self.clock(), self.vault, self.config.durations)
+        with self.store.transaction():
+            for record in records:
+                self.store.put(record)
+        return [r["name"] for r in records]
+
+    def seed_file(self, path: str | Path, namespace: str | None = None) -> list[str]:
+        """``seed`` from a JSON file (for instance a file of shared/reference/real-responses/)."""
+        import json
+
+        return self.seed(json.loads(Path(path).read_text(encoding="utf-8")), namespace)
 
     def transport(self) -> httpx.BaseTransport:
         """An httpx transport that calls this app in-process (dropped connections become httpx errors)."""
@@ -225,17 +252,21 @@ class Emulator:
             return self._ok(self._whoami(self._identity(headers)))
         if parts and parts[0] == "e" and len(parts) >= 2:
             return self._data_plane(parts[1], "/" + "/".join(parts[2:]), method, headers, body, base)
+        if path.startswith(ADMIN_PREFIX):
+            return self._admin(method, parts[1:], query, headers, body)
         if not parts or parts[0] != "v2":
             raise wire.HttpError(404, f"no route for {method} {path}")
         rest = parts[1:]
         params = {k: v[-1] for k, v in parse_qs(query).items()}
         if rest == ["provider"] and method == "GET":
-            return self._ok(catalog.provider_payload())
+            return self._ok(catalog.provider_payload(cpu_quota=self.config.default_cpu_quota))
         if len(rest) == 2 and rest[0] == "provider" and method == "GET":
             namespace = rest[1]
             self._authorize(headers, namespace)
             with self.store.transaction():
-                return self._ok(catalog.provider_payload(self._quota_view(namespace)))
+                return self._ok(
+                    catalog.provider_payload(self._quota_view(namespace), self.config.default_cpu_quota)
+                )
         if len(rest) == 3 and rest[:2] == ["provider", "quotas"] and method == "GET":
             self._authorize(headers, rest[2])
             with self.store.transaction():
@@ -274,7 +305,11 @@ class Emulator:
         if action == "logs" and method == "GET":
             record = self._require(namespace, name)
             state = self._state(record)
-            lines = [f"{wire.rfc3339(t)} {s}: {MESSAGES.get(s, s)}" for s, t in record["timeline"]]
+            lines = [
+                f"{wire.rfc3339(t)} {s}: {MESSAGES.get(s, s)}"
+                for s, t in record["timeline"]
+                if t <= self.clock()
+            ]
             text = "\n".join([*lines, f"current state: {state}"]) + "\n"
             return 200, {"Content-Type": "text/plain; charset=utf-8"}, text.encode()
         raise wire.HttpError(404, f"no route for {method} {path}")
@@ -299,10 +334,35 @@ class Emulator:
             )
         return identity
 
+    def _admin(
+        self, method: str, parts: list[str], query: str, headers: dict[str, str], body: bytes
+    ) -> Response:
+        """``/__emulator/*``: a prefix the real API never uses. Any known token may call it."""
+        identity = self._identity(headers)
+        if parts == ["reset"] and method == "POST":
+            self.reset()
+            return self._ok({})
+        if parts == ["seed"] and method == "POST":
+            params = {k: v[-1] for k, v in parse_qs(query).items()}
+            namespace = params.get("namespace") or identity.name
+            try:
+                data = json.loads(body or b"null")
+                records = seed.records(data, namespace, self.clock(), self.vault, self.config.durations)
+            except (ValueError, seed.SeedError) as exc:
+                raise wire.HttpError(400, f"bad seed: {exc}") from None
+            for space in {r["namespace"] for r in records}:
+                if space not in identity.namespaces:
+                    raise wire.HttpError(403, f"Token of user '{identity.name}' has no access to '{space}'")
+            with self.store.transaction():
+                for record in records:
+                    self.store.put(record)
+            return self._ok({"seeded": [f"{r['namespace']}/{r['name']}" for r in records]})
+        raise wire.HttpError(404, f"no admin route {method} {ADMIN_PREFIX}{'/'.join(parts)}")
+
     def _whoami(self, identity: Identity) -> dict[str, Any]:
         return {
             "type": "user",
-            "id": "emulator-" + identity.name,
+            "id": render.user_ref(identity.name)["id"],
             "name": identity.name,
             "fullname": identity.name,
             "orgs": [
@@ -314,25 +374,10 @@ class Emulator:
     # --- state machine --------------------------------------------------------------------------
 
     def _state(self, record: dict[str, Any]) -> str:
-        now = self.clock()
-        current, entered = record["timeline"][0]
-        for state, since in record["timeline"]:
-            if since <= now:
-                current, entered = state, since
-        if current == "running" and self.config.auto_scale_to_zero:
-            # minReplica 0: after scaleToZeroTimeout minutes without a request, the endpoint is at zero.
-            scaling = record["spec"]["compute"]["scaling"]
-            timeout = scaling.get("scaleToZeroTimeout")
-            if scaling.get("minReplica") == 0 and timeout:
-                idle_since = max(float(entered), float(record.get("last_request_at") or 0.0))
-                if now - idle_since >= float(timeout) * 60:
-                    return "scaledToZero"
-        return str(current)
+        return lifecycle.state(record, self.clock(), self.config.auto_scale_to_zero)
 
     def _startup(self, now: float, failed: bool) -> list[list[Any]]:
-        d = self.config.durations
-        end = "failed" if failed else "running"
-        return [["pending", now], ["initializing", now + d.pending], [end, now + d.pending + d.initializing]]
+        return lifecycle.startup(now, self.config.durations, failed)
 
     def _deploy_fault(self, kind: str, namespace: str, name: str) -> FaultRule | None:
         return self.faults.take((kind,), "*", f"{namespace}/{name}")
@@ -344,71 +389,14 @@ class Emulator:
             if record is None or self._state(record) != "scaledToZero":
                 return
             now = self.clock()
-            record["timeline"] = [["initializing", now], ["running", now + self.config.durations.waking]]
+            record["timeline"] = lifecycle.waking(now, self.config.durations)
             record["last_request_at"] = now
             self.store.put(record)
 
     # --- rendering ------------------------------------------------------------------------------
 
     def _render(self, record: dict[str, Any], base: str) -> dict[str, Any]:
-        # Shallow copies of the parts that differ from the stored spec: the result is serialized at
-        # once and never mutated, so sharing the rest with the record is safe and keeps listing cheap.
-        spec = record["spec"]
-        state = self._state(record)
-        running = state == "running"
-        compute = {**spec["compute"]}
-        scaling = compute["scaling"]
-        url = None
-        if state not in ("pending", "paused", "failed"):
-            url = f"{base}/e/{record['id']}"
-        model = {**spec["model"], "secrets": {}}  # never echoed: the API keeps secrets encrypted at rest
-        image = model["image"]
-        variant, body = next(iter(image.items()))
-        if variant == "custom" and isinstance(body, dict) and "credentials" in body:
-            # The API redacts registry credentials.
-            model["image"] = {"custom": {**body, "credentials": {"username": "", "password": None}}}
-        health = (body or {}).get("healthRoute") if isinstance(body, dict) else None
-        target = (
-            0
-            if state in ("paused", "scaledToZero", "failed")
-            else max(1, int(scaling.get("minReplica") or 0))
-        )
-        ready = target if running else 0
-        compute["id"] = (
-            f"{spec['provider']['vendor']}-{spec['provider']['region']}-"
-            f"{compute['instanceType']}-{compute['instanceSize']}"
-        )
-        status = {
-            "createdAt": wire.rfc3339(record["created_at"]),
-            "createdBy": {"id": "emulator-" + record["created_by"], "name": record["created_by"]},
-            "updatedAt": wire.rfc3339(record["updated_at"]),
-            "updatedBy": {"id": "emulator-" + record["updated_by"], "name": record["updated_by"]},
-            "private": None,
-            "state": state,
-            "message": record.get("message_" + state) or MESSAGES.get(state, state),
-            "readyReplica": ready,
-            "targetReplica": target,
-            "url": url,
-            "errorMessage": record.get("message_" + state) if state in ("failed", "updateFailed") else None,
-        }
-        out: dict[str, Any] = {
-            "accountId": None,
-            "name": record["name"],
-            "type": spec["type"],
-            "provider": spec["provider"],
-            "compute": compute,
-            "model": model,
-            "status": status,
-            "healthRoute": health or "/health",
-            "tags": spec.get("tags") or [],
-            "experimentalFeatures": spec.get("experimentalFeatures") or {"cacheHttpResponses": False},
-            "notifications": spec.get("notifications"),
-            "cacheHttpResponses": bool(spec.get("cacheHttpResponses", False)),
-        }
-        for key in ("route", "privateService", "network"):
-            if spec.get(key) is not None:
-                out[key] = spec[key]
-        return out
+        return render.endpoint(record, self._state(record), base)
 
     def _ok(self, payload: Any, status: int = 200) -> Response:
         return status, {"Content-Type": "application/json"}, wire.json_bytes(payload)
@@ -428,9 +416,11 @@ class Emulator:
             raise wire.HttpError(
                 400, "Failed to deserialize query string: limit: invalid digit found in string"
             ) from None
-        if limit < 1:
-            raise wire.HttpError(400, "limit must be at least 1")
-        limit = min(limit, self.config.max_page_limit)  # documented cap: larger limits are clamped
+        if limit < 1 or limit > self.config.max_page_limit:
+            # The real maximum is undocumented; refusing above a bound lets clients test a fallback.
+            raise wire.HttpError(
+                400, f"Failed to deserialize query string: limit: must be 1 to {self.config.max_page_limit}"
+            )
         after = wire.decode_cursor(params["cursor"]) if params.get("cursor") else None
         tags = [t for t in params.get("tags", "").split(",") if t]
         search = params.get("search")
@@ -456,7 +446,11 @@ class Emulator:
     # --- create / update ------------------------------------------------------------------------
 
     def _validate_compute(
-        self, namespace: str, spec: dict[str, Any], skip_quota_of: str | None = None
+        self,
+        namespace: str,
+        spec: dict[str, Any],
+        skip_quota_of: str | None = None,
+        hardware_changed: bool = True,
     ) -> None:
         provider, compute = spec["provider"], spec["compute"]
         row = catalog.find(
@@ -465,19 +459,21 @@ class Emulator:
             compute.get("instanceType", ""),
             compute.get("instanceSize", ""),
         )
-        if row is None:
+        if not hardware_changed:
+            pass  # [uncertain] an endpoint keeps hardware that was deprecated after it was made
+        elif row is None:
             raise wire.HttpError(
                 400,
                 f"VALIDATION_FAILED: compute: no instance {compute.get('instanceType')} "
                 f"{compute.get('instanceSize')} in {provider.get('vendor')} {provider.get('region')}",
             )
-        if row.accelerator != compute.get("accelerator"):
+        elif row.accelerator != compute.get("accelerator"):
             raise wire.HttpError(
                 400,
                 f"VALIDATION_FAILED: compute.accelerator: {compute.get('instanceType')} is a "
                 f"{row.accelerator} instance, not {compute.get('accelerator')}",
             )
-        if row.status in ("deprecated", "not_available"):
+        elif row.status in ("deprecated", "not_available"):
             raise wire.HttpError(
                 400, f"VALIDATION_FAILED: compute: instance type {row.instance_type} is {row.status}"
             )
@@ -491,7 +487,8 @@ class Emulator:
         variant, body = next(iter(image.items())) if image else ("huggingface", {})
         parallel = (body or {}).get("tensorParallelSize")
         if (
-            variant in ("vLLM", "sGLang")
+            row is not None
+            and variant in ("vLLM", "sGLang")
             and row.accelerator == "gpu"
             and row.num_accelerators > 1
             and not parallel
@@ -501,22 +498,22 @@ class Emulator:
                 f"VALIDATION_FAILED: model.image.{variant}: tensorParallelSize is required on a "
                 f"{row.num_accelerators}-GPU instance",
             )
-        limit = self._quota_limit(namespace, row.instance_type)
-        if limit is not None:
-            used = self._usage(namespace, skip=skip_quota_of).get(row.instance_type, 0)
-            wanted = high * row.num_accelerators
-            if used + wanted > limit:
-                raise wire.HttpError(
-                    400,
-                    f"QUOTA_EXCEEDED: {row.instance_type} in namespace '{namespace}': {used} of {limit} "
-                    f"accelerators used, {wanted} more requested",
-                )
+        instance_type = str(compute.get("instanceType"))
+        limit = self._quota_limit(namespace, instance_type)
+        used = self._usage(namespace, skip=skip_quota_of).get(instance_type, 0)
+        wanted = high * (row.num_accelerators if row is not None else 1)
+        if used + wanted > limit:
+            raise wire.HttpError(
+                400,
+                f"QUOTA_EXCEEDED: {instance_type} in namespace '{namespace}': {used} of {limit} "
+                f"accelerators used, {wanted} more requested",
+            )
 
-    def _quota_limit(self, namespace: str, instance_type: str) -> int | None:
+    def _quota_limit(self, namespace: str, instance_type: str) -> int:
         if (namespace, instance_type) in self.config.quotas:
             return self.config.quotas[(namespace, instance_type)]
         if instance_type.startswith(("intel-", "amd-")):
-            return None
+            return self.config.default_cpu_quota
         return self.config.default_gpu_quota
 
     def _usage(self, namespace: str, skip: str | None = None) -> dict[str, int]:
@@ -542,11 +539,11 @@ class Emulator:
         out = {}
         for row in catalog.COMPUTES:
             limit = self._quota_limit(namespace, row.instance_type)
-            out[row.instance_type] = (limit if limit is not None else 100_000, used.get(row.instance_type, 0))
+            out[row.instance_type] = (limit, used.get(row.instance_type, 0))
         return out
 
     def _create(self, namespace: str, identity: Identity, body: bytes, base: str) -> Response:
-        name, spec, secrets = wire.parse_create(wire.parse_json(body))
+        name, spec, secrets = normalize.parse_create(wire.parse_json(body))
         with self.store.transaction():
             if self.store.get(namespace, name) is not None:
                 raise wire.HttpError(409, "An endpoint with the same name already exists")
@@ -578,42 +575,16 @@ class Emulator:
             record = self._require(namespace, name)
             spec = record["spec"]
             state = self._state(record)
-            if "compute" in data:
-                compute = data["compute"] or {}
-                scaling = {**spec["compute"]["scaling"], **(compute.get("scaling") or {})}
-                spec["compute"] = {
-                    **spec["compute"],
-                    **{k: v for k, v in compute.items() if k not in ("id", "scaling")},
-                    "scaling": scaling,
-                }
-            if "model" in data:
-                model = dict(data["model"] or {})
-                if "task" in model and model["task"] is None:
-                    raise wire.HttpError(
-                        400, "Failed to parse the request body as JSON: model.task: expected value"
-                    )
-                if "image" in model:
-                    model["image"] = wire.check_image(model["image"])  # replaced whole; must be complete
-                if "secrets" in model:
-                    if model["secrets"] is None:
-                        raise wire.HttpError(422, "model.secrets: invalid type: null, expected a map")
-                    record["secrets"] = model.pop("secrets")  # replaced whole, never echoed
-                # Objects merge field by field; image, command, args, env are replaced as values.
-                spec["model"] = {**spec["model"], **model}
-            if "route" in data:
-                spec["route"] = {**(spec.get("route") or {}), **(data["route"] or {})}
-            if "tags" in data:
-                spec["tags"] = list(data["tags"] or [])
-            if "cacheHttpResponses" in data:
-                spec["cacheHttpResponses"] = bool(data["cacheHttpResponses"])
-            for key in ("type", "provider", "name"):
-                if key in data and data[key] != (record["name"] if key == "name" else spec.get(key)):
-                    raise wire.HttpError(
-                        400, f"VALIDATION_FAILED: {key}: cannot be changed; delete and re-create"
-                    )
-            self._validate_compute(namespace, spec, skip_quota_of=name)
+            before = {k: spec["compute"].get(k) for k in ("accelerator", "instanceType", "instanceSize")}
+            secrets = normalize.merge_update(spec, data, name)
+            hardware_changed = before != {k: spec["compute"].get(k) for k in before}
+            if secrets is not None:
+                record["secrets"] = secrets  # replaced whole, never echoed
+            self._validate_compute(namespace, spec, skip_quota_of=name, hardware_changed=hardware_changed)
             now = self.clock()
-            config_change = any(k in data for k in ("compute", "model", "route", "cacheHttpResponses"))
+            config_change = any(
+                k in data for k in ("compute", "model", "route", "cacheHttpResponses", "experimentalFeatures")
+            )
             if config_change and state in (
                 "running",
                 "updating",
@@ -629,8 +600,7 @@ class Emulator:
                     deploy_failed = self._deploy_fault("deploy_failed", namespace, name)
                     record["timeline"] = self._startup(now, deploy_failed is not None)
                 else:
-                    end = "updateFailed" if failed is not None else "running"
-                    record["timeline"] = [["updating", now], [end, now + self.config.durations.updating]]
+                    record["timeline"] = lifecycle.updating(now, self.config.durations, failed is not None)
                     if failed is not None:
                         record["message_updateFailed"] = failed.message or "Endpoint failed to update"
             # A paused endpoint stays paused: the new config applies when it is resumed.
@@ -650,12 +620,11 @@ class Emulator:
                 if state in ("running", "pending", "initializing", "updating"):
                     raise wire.HttpError(400, f"Endpoint '{name}' is already running")
                 if state == "scaledToZero":
-                    record["timeline"] = [
-                        ["initializing", now],
-                        ["running", now + self.config.durations.waking],
-                    ]
+                    record["timeline"] = lifecycle.waking(now, self.config.durations)
                 else:
-                    self._validate_compute(namespace, record["spec"], skip_quota_of=name)
+                    self._validate_compute(
+                        namespace, record["spec"], skip_quota_of=name, hardware_changed=False
+                    )
                     record["timeline"] = self._startup(now, False)
             else:
                 if state == "paused":

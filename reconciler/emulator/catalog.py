@@ -122,12 +122,14 @@ def find(vendor: str, region: str, instance_type: str, instance_size: str) -> Co
     return _BY_KEY.get((vendor, region, instance_type, instance_size))
 
 
-def provider_payload(quota: dict[str, tuple[int, int]] | None = None) -> dict[str, Any]:
-    """``{"vendors": [...]}``. ``quota`` maps an accelerator kind to (max, used); None gives zeros
-    (the public, unnamespaced route has placeholder quotas)."""
+def provider_payload(quota: dict[str, tuple[int, int]] | None = None, cpu_quota: int = 60) -> dict[str, Any]:
+    """``{"vendors": [...]}``. ``quota`` maps an instance type to (max, used); None gives the
+    public, unnamespaced route's placeholders: zero for accelerators, ``cpu_quota`` for CPU rows
+    (the recorded catalog answer carries 60 for intel-spr x1)."""
     vendors: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for c in COMPUTES:
-        maximum, used = (quota or {}).get(c.instance_type, (0, 0))
+        placeholder = (cpu_quota, 0) if c.accelerator == "cpu" else (0, 0)
+        maximum, used = (quota or {}).get(c.instance_type, placeholder)
         row: dict[str, Any] = {
             "id": c.id,
             "accelerator": c.accelerator,
@@ -140,9 +142,9 @@ def provider_payload(quota: dict[str, tuple[int, int]] | None = None) -> dict[st
             "status": c.status,
             "quota": {"maxAccelerators": maximum, "usedAccelerators": used},
         }
+        row["gpuMemoryGb"] = c.gpu_memory_gb  # null on CPU rows (recorded answer)
         if c.accelerator != "cpu":
-            row["gpuMemoryGb"] = c.gpu_memory_gb
-            row["numCpus"] = 8 * c.num_accelerators
+            row["numCpus"] = 8 * c.num_accelerators  # missing on CPU rows (recorded answer)
         vendors.setdefault(c.vendor, {}).setdefault(c.region, []).append(row)
     return {
         "vendors": [
