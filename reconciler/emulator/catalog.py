@@ -24,7 +24,7 @@ class Compute:
     price: float
     architecture: str
     memory_gb: float
-    gpu_memory_gb: float | None
+    gpu_memory_gb: int | None  # summed over the GPUs; an int, null on CPU rows (recorded)
     status: str = "available"
 
     @property
@@ -82,14 +82,10 @@ def _build() -> tuple[Compute, ...]:
             for size, price in prices.items():
                 n = int(size[1:])
                 rows.append(
-                    Compute(
-                        "aws", region, "gpu", itype, size, n, price, arch, 16.0 * n, float(mem * n), status
-                    )
+                    Compute("aws", region, "gpu", itype, size, n, price, arch, 16.0 * n, mem * n, status)
                 )
-        rows.append(Compute("aws", region, "neuron", "inf2", "x1", 1, 0.75, "AWS Inferentia2", 16.0, 32.0))
-        rows.append(
-            Compute("aws", region, "neuron", "inf2", "x12", 12, 12.0, "AWS Inferentia2", 384.0, 384.0)
-        )
+        rows.append(Compute("aws", region, "neuron", "inf2", "x1", 1, 0.75, "AWS Inferentia2", 16.0, 32))
+        rows.append(Compute("aws", region, "neuron", "inf2", "x12", 12, 12.0, "AWS Inferentia2", 384.0, 384))
     for size, price in {"x1": 0.06, "x2": 0.12, "x4": 0.24, "x8": 0.48}.items():
         n = int(size[1:])
         rows.append(
@@ -106,9 +102,7 @@ def _build() -> tuple[Compute, ...]:
         for size, price in prices.items():
             n = int(size[1:])
             rows.append(
-                Compute(
-                    "gcp", "us-east4", "gpu", itype, size, n, price, arch, 16.0 * n, float(mem * n), status
-                )
+                Compute("gcp", "us-east4", "gpu", itype, size, n, price, arch, 16.0 * n, mem * n, status)
             )
     return tuple(rows)
 
