@@ -21,9 +21,15 @@ __all__ = [
     "STATES",
     "TRANSITIONAL",
     "Durations",
+    "Refused",
+    "paused",
+    "redeploys",
+    "resumed",
+    "scaled_to_zero",
     "seeded",
     "startup",
     "state",
+    "updates",
     "updating",
     "waking",
 ]
@@ -100,3 +106,43 @@ def seeded(current: str, now: float, durations: Durations) -> Timeline:
     if current == "updating":
         return updating(now, durations)
     return [[current, now]]
+
+
+class Refused(Exception):
+    """A transition the server refuses (answered 400 with this message)."""
+
+
+def paused(now: float) -> Timeline:
+    """pause → paused, whatever the state (no replicas, not billed)."""
+    return [["paused", now]]
+
+
+def resumed(current: str, name: str, now: float, durations: Durations) -> Timeline:
+    """resume: a running (or starting) endpoint answers 400 "already running" (HH-2.4
+    ``running_ok``); a scaled-to-zero one wakes; any other starts up again."""
+    if current == "running" or current in TRANSITIONAL:
+        raise Refused(f"Endpoint '{name}' is already running")
+    if current == "scaledToZero":
+        return waking(now, durations)
+    return startup(now, durations)
+
+
+def scaled_to_zero(current: str, name: str, now: float) -> Timeline:
+    """scale-to-zero; [uncertain] from paused: refused, a paused endpoint must be resumed first."""
+    if current == "paused":
+        raise Refused(f"Endpoint '{name}' is paused; resume it first")
+    return [["scaledToZero", now]]
+
+
+def updates(current: str) -> bool:
+    """Whether a configuration change (PUT) starts a transition from ``current``.
+
+    A paused endpoint stays paused: the new configuration applies when it is resumed [uncertain].
+    """
+    return current != "paused"
+
+
+def redeploys(current: str) -> bool:
+    """Whether a PUT re-deploys from scratch (an endpoint that never came up: the repair path,
+    [uncertain]) rather than updating in place."""
+    return current in ("failed", "pending", "initializing")

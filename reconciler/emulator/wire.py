@@ -11,21 +11,61 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 __all__ = [
+    "MAX_BODY",
     "REASONS",
     "Drop",
     "HttpError",
+    "Request",
+    "Response",
     "decode_cursor",
     "encode_cursor",
     "json_bytes",
+    "ok",
     "parse_float",
     "parse_json",
     "parse_rfc3339",
     "rfc3339",
 ]
+
+
+# Request bodies above this are refused (413) before they are read: the emulator faces hostile
+# clients on loopback too, and no real request body comes near it.
+MAX_BODY = 16 * 1024 * 1024
+
+Response = tuple[int, dict[str, str], bytes | Iterator[bytes]]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request as every room of the emulator sees it; ``base`` is ``scheme://host``."""
+
+    method: str
+    path: str
+    query: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    base: str = "http://127.0.0.1"
+
+    @property
+    def parts(self) -> list[str]:
+        return [p for p in self.path.split("/") if p]
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Query parameters; the last value of a repeated one wins."""
+        return {k: v[-1] for k, v in parse_qs(self.query).items()}
+
+
+def ok(payload: Any, status: int = 200) -> Response:
+    """A JSON answer."""
+    return status, {"Content-Type": "application/json"}, json_bytes(payload)
 
 
 class Drop(Exception):
@@ -102,6 +142,7 @@ REASONS = {
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
+    413: "Content Too Large",
     422: "Unprocessable Entity",
     429: "Too Many Requests",
     500: "Internal Server Error",
