@@ -61,8 +61,8 @@ class DataPlaneProxy:
         if faulted is not None:
             return faulted, key
         state = self._ready(record, request.headers)
-        self._touch(parts[1])
-        return self._engine(record, state, request.method, path, request), key
+        served = self._touch(parts[1])
+        return self._engine(record, state, served, path, request), key
 
     def _fault(self, method: str, path: str, key: str) -> wire.Response | None:
         """Apply this endpoint's scripted faults: a delay, then a status, garbage or a drop."""
@@ -117,16 +117,19 @@ class DataPlaneProxy:
                 return state
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
-    def _touch(self, endpoint_id: str) -> None:
-        """Each request restarts the idle clock of scale-to-zero."""
+    def _touch(self, endpoint_id: str) -> int:
+        """Each request restarts the idle clock of scale-to-zero and counts (for ``/metrics``)."""
         with self.store.transaction():
             fresh = self.store.by_id(endpoint_id)
-            if fresh is not None:
-                fresh["last_request_at"] = self.clock()
-                self.store.put(fresh)
+            if fresh is None:
+                return 0
+            fresh["last_request_at"] = self.clock()
+            fresh["served"] = int(fresh.get("served") or 0) + 1
+            self.store.put(fresh)
+            return int(fresh["served"])
 
     def _engine(
-        self, record: Record, state: str, method: str, path: str, request: wire.Request
+        self, record: Record, state: str, served: int, path: str, request: wire.Request
     ) -> wire.Response:
         spec = record["spec"]
         ((variant, image),) = spec["model"]["image"].items()
@@ -139,6 +142,7 @@ class DataPlaneProxy:
             image_variant=variant,
             health_route=(image or {}).get("healthRoute") or "/health",
             type=spec["type"],
+            served=served,
         )
-        answer = dataplane.handle(view, method, path, request.headers, request.body)
+        answer = dataplane.handle(view, request.method, path, request.headers, request.body)
         return answer.status, dict(answer.headers), answer.body
