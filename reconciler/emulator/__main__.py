@@ -1,7 +1,5 @@
-"""``python -m reconciler.emulator`` serves the emulator (see ``server.main``)."""
-
-import sys
+"""``python -m reconciler.emulator [OPTIONS]``: the same command as ``hfleet emulator serve``."""
 
 from reconciler.emulator import server
 
-sys.exit(server.main())
+server.serve_command.main(prog_name="python -m reconciler.emulator")

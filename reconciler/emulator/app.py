@@ -1,115 +1,71 @@
-"""The emulator of the Inference Endpoints API: a WSGI app for the control plane, the Hub's whoami
-and each endpoint's URL (data plane), with a time-driven state machine and fault injection.
+"""The emulator of the Inference Endpoints API, assembled: one object tests and servers hold.
 
-Owns: ``Emulator`` (routing, auth, the state machine, quotas, rendering, the request log, and the
-entry points ``transport()`` for in-process httpx and ``serve()`` on loopback), ``EmulatorConfig``,
-``Identity``, ``Durations``. Request parsing and the wire encodings live in ``wire``.
-Called by: tests, ``hfleet --emulator``, ``hfleet emulator serve`` and the benchmark.
-Must not: import anything else of ``reconciler``.
-
-Behaviour follows ``shared/reference/hf-endpoints-api.md``. Where the reference is [uncertain], the
-choices are written next to the code; in short: a create answers 200; secrets are never echoed
-(``model.secrets`` comes back as ``{}``); ``env``, ``secrets`` and ``tags`` are replaced whole by a
-PUT, like ``image``, ``command`` and ``args``; a PUT on a paused endpoint keeps it paused; a PUT can
-repair a ``failed`` endpoint; ``type: protected`` is refused (400) because the real API makes such an
-endpoint unreachable; a namespace the token cannot use answers 403; quota counts ``maxReplica`` ×
-accelerators of every endpoint that is not paused, and a create above it answers 400.
-
-The state machine is evaluated lazily from a timeline stored on each record (``[[state, since]]``),
-against an injectable clock, so there are no background threads and zero durations make tests
-instant.
+Owns: ``Emulator``: the request entry point (``handle``: request-wide faults, dispatch to whoami,
+the admin routes, the data plane or the control plane, the request log), its mounts
+(``transport()`` for in-process httpx, ``serve()`` on loopback, ``wsgi``) and the public API tests
+use instead of reaching into the store: ``reset``, ``seed``, ``endpoint`` / ``endpoints``,
+``set_state``, ``secret_matches``, fault scripting (``add_fault``, ``fail_dataplane``,
+``rate_limit``...) and the request log (``requests``). ``RequestRecord``.
+Called by: tests, ``hfleet --emulator``, ``emulator serve`` and the benchmark.
+Must not: import anything else of ``reconciler``. The rooms it wires: ``routes`` (control plane),
+``proxy`` + ``dataplane`` (each endpoint's URL), ``admin``, ``lifecycle``, ``quota``, ``render``,
+``normalize``, ``store``, ``vault``, ``faults``, ``seed``. Behaviour and sources: docs/emulator.md.
 """
 
 from __future__ import annotations
 
-import secrets as secrets_mod
-import threading
+import contextlib
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from reconciler.emulator import catalog, dataplane, store, transport, wire
+from reconciler.emulator import (
+    admin,
+    auth,
+    lifecycle,
+    proxy,
+    render,
+    routes,
+    seed,
+    store,
+    transport,
+    vault,
+    wire,
+)
+from reconciler.emulator.config import EmulatorConfig, Identity
 from reconciler.emulator.faults import FaultRule, FaultSet
+from reconciler.emulator.lifecycle import Durations
+from reconciler.emulator.requestlog import RequestLog, RequestRecord
 
-__all__ = ["Durations", "Emulator", "EmulatorConfig", "Identity", "RequestRecord"]
+if TYPE_CHECKING:
+    from reconciler.emulator.server import ServerHandle
 
-MESSAGES = {
-    "pending": "Endpoint waiting to be scheduled",
-    "initializing": "Endpoint is initializing",
-    "updating": "Endpoint waiting for the update",
-    "running": "Endpoint is ready",
-    "paused": "Endpoint is paused",
-    "scaledToZero": "Endpoint is scaled to zero",
-    "failed": "Endpoint failed to deploy",
-    "updateFailed": "Endpoint failed to update",
-}
-UNAUTHORIZED = "A valid user or organization token, sent as a Bearer, is required"
+__all__ = ["Durations", "Emulator", "EmulatorConfig", "EndpointSnapshot", "Identity", "RequestRecord"]
 
 
 @dataclass(frozen=True)
-class Identity:
-    """Who a token is: a user name and the organizations it belongs to."""
+class EndpointSnapshot:
+    """A read-only view of one endpoint as the emulator holds it (``spec`` is a copy)."""
 
+    namespace: str
     name: str
-    orgs: tuple[str, ...] = ()
+    id: str
+    state: str
+    message: str
+    spec: dict[str, Any]
+    secret_names: tuple[str, ...]
+    created_by: str
+    updated_by: str
 
     @property
-    def namespaces(self) -> frozenset[str]:
-        return frozenset((self.name, *self.orgs))
-
-
-@dataclass(frozen=True)
-class Durations:
-    """Seconds each transition takes. All zero (instant) by default, for tests."""
-
-    pending: float = 0.0
-    initializing: float = 0.0
-    updating: float = 0.0
-    waking: float = 0.0
-
-    @classmethod
-    def demo(cls) -> Durations:
-        """A few seconds each: long enough to watch, short enough for a demo."""
-        return cls(pending=1.0, initializing=2.0, updating=2.0, waking=2.0)
-
-
-def _default_identities() -> dict[str, Identity]:
-    return {"hf_emulator": Identity("emulator", ("emulator-org",))}
-
-
-@dataclass
-class EmulatorConfig:
-    """How the emulator behaves. Quotas: max accelerators per (namespace, instance type); instance
-    types not listed (CPU ones by default) are unlimited."""
-
-    identities: dict[str, Identity] = field(default_factory=_default_identities)
-    durations: Durations = field(default_factory=Durations)
-    state_path: str | Path | None = None
-    default_gpu_quota: int = 64
-    quotas: dict[tuple[str, str], int] = field(default_factory=dict)
-    create_status: int = 200
-    latency: float = 0.0
-    max_page_limit: int = 100
-    faults: list[FaultRule] = field(default_factory=list)
-    seed: int = 0
-    auto_scale_to_zero: bool = True
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    method: str
-    path: str
-    query: str
-    status: int
-    at: float
-
-
-Response = tuple[int, dict[str, str], bytes | Iterator[bytes]]
+    def path(self) -> str:
+        """The endpoint URL's path (``/e/{id}``); prefix it with the base the client used."""
+        return f"/e/{self.id}"
 
 
 class Emulator:
@@ -121,22 +77,211 @@ class Emulator:
         self.config = config or EmulatorConfig()
         self.clock = clock or time.time
         self.store = store.Store(self.config.state_path)
-        self.faults = FaultSet(self.config.seed)
+        self.vault = vault.Vault(self.store.vault_key())
+        self.faults = FaultSet(self.config.random_seed)
         for rule in self.config.faults:
             self.faults.add(rule)
-        self._log: list[RequestRecord] = []
-        self._log_lock = threading.Lock()
+        self.control = routes.ControlPlane(self.config, self.clock, self.store, self.vault, self.faults)
+        self.proxy = proxy.DataPlaneProxy(
+            self.config, self.clock, self.store, self.faults, self.control.state, self.control.wake
+        )
+        self.admin = admin.Admin(self.config, self._seed_records, self._put_all, self.reset, self.faults)
+        self._log = RequestLog()
+        if self.config.seed_file is not None:
+            self.seed_file(self.config.seed_file)
 
-    # --- plumbing -------------------------------------------------------------------------------
+    # --- state ----------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every endpoint, fault rule and logged request: a fresh cloud, same config."""
+        self.store.clear()
+        self.faults.clear()
+        self.clear_requests()
+
+    def _seed_records(self, data: Any, namespace: str) -> list[dict[str, Any]]:
+        return seed.records(data, namespace, self.clock(), self.vault, self.config.durations)
+
+    def _put_all(self, records: list[dict[str, Any]]) -> None:
+        with self.store.transaction():
+            for record in records:
+                self.store.put(record)
+
+    def seed(self, data: Any, namespace: str | None = None) -> list[str]:
+        """Add endpoint records as the real server answers them (format: ``seed``); their names.
+
+        ``namespace`` defaults to the first identity's user. A record whose name is taken replaces it.
+        """
+        space = namespace or next(iter(self.config.identities.values())).name
+        records = self._seed_records(data, space)
+        self._put_all(records)
+        return [r["name"] for r in records]
+
+    def seed_file(self, path: str | Path, namespace: str | None = None) -> list[str]:
+        """``seed`` from a JSON file (for instance a file of shared/reference/real-responses/)."""
+        return self.seed(json.loads(Path(path).read_text(encoding="utf-8")), namespace)
+
+    def _snapshot(self, record: dict[str, Any]) -> EndpointSnapshot:
+        state = self.control.state(record)
+        return EndpointSnapshot(
+            namespace=record["namespace"],
+            name=record["name"],
+            id=record["id"],
+            state=state,
+            message=record.get("message_" + state) or render.MESSAGES.get(state, state),
+            spec=record["spec"],
+            secret_names=tuple(sorted(record.get("secrets") or {})),
+            created_by=record["created_by"],
+            updated_by=record["updated_by"],
+        )
+
+    def endpoint(self, namespace: str, name: str) -> EndpointSnapshot | None:
+        """The endpoint as the emulator holds it now, or None."""
+        record = self.store.get(namespace, name)
+        return self._snapshot(record) if record is not None else None
+
+    def endpoints(self, namespace: str | None = None) -> list[EndpointSnapshot]:
+        """Every endpoint (of ``namespace``), by namespace then name."""
+        return [self._snapshot(json.loads(json.dumps(r))) for r in self.store.all(namespace)]
+
+    def set_state(self, namespace: str, name: str, state: str, message: str | None = None) -> None:
+        """Put an endpoint in ``state`` now, as if the cloud did (a node lost: ``failed``)."""
+        if state not in lifecycle.STATES:
+            raise ValueError(f"unknown state {state!r}; one of {', '.join(lifecycle.STATES)}")
+        with self.store.transaction():
+            record = self.control.require(namespace, name)
+            record["timeline"] = [[state, self.clock()]]
+            if message is not None:
+                record["message_" + state] = message
+            self.store.put(record)
+
+    def secret_matches(self, namespace: str, name: str, key: str, value: str) -> bool:
+        """Whether the endpoint holds secret ``key`` with this value (the store keeps fingerprints)."""
+        record = self.store.get(namespace, name)
+        held = (record or {}).get("secrets") or {}
+        return key in held and self.vault.matches(held[key], value)
+
+    def registry_password_matches(self, namespace: str, name: str, value: str) -> bool:
+        """Whether the endpoint's ``custom`` image holds this registry password (fingerprinted)."""
+        record = self.store.get(namespace, name)
+        image = (record or {}).get("spec", {}).get("model", {}).get("image", {})
+        credentials = (image.get("custom") or {}).get("credentials") or {}
+        return self.vault.matches(credentials.get("password"), value)
+
+    # --- faults ---------------------------------------------------------------------------------
+
+    def add_fault(self, rule: FaultRule) -> FaultRule:
+        """Script a fault (see ``faults``); returns the rule, whose ``hits`` count its uses."""
+        return self.faults.add(rule)
+
+    def remove_fault(self, rule: FaultRule) -> None:
+        self.faults.remove(rule)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    @contextlib.contextmanager
+    def faults_suspended(self) -> Iterator[None]:
+        """No fault applies inside the block (a test looking between runs); rules come back after."""
+        with self.faults.lock:
+            saved = list(self.faults.rules)
+            self.faults.rules.clear()
+        try:
+            yield
+        finally:
+            with self.faults.lock:
+                self.faults.rules[:0] = saved
+
+    def fail_dataplane(
+        self,
+        namespace: str,
+        name: str,
+        status: int = 503,
+        *,
+        times: int | None = 1,
+        retry_after: float | None = None,
+        message: str | None = None,
+        body: str | None = None,
+        path_pattern: str | None = None,
+    ) -> FaultRule:
+        """The endpoint's URL answers ``status`` the next ``times`` requests (a 503 while a replica
+        starts, a 429 with ``Retry-After``...), then serves again."""
+        rule = FaultRule(
+            kind="status",
+            status=status,
+            times=times,
+            retry_after=retry_after,
+            message=message,
+            body=body,
+            path_pattern=path_pattern,
+            endpoint=f"{namespace}/{name}",
+        )
+        return self.faults.add(rule)
+
+    def slow_dataplane(
+        self,
+        namespace: str,
+        name: str,
+        seconds: float,
+        *,
+        times: int | None = None,
+        path_pattern: str | None = None,
+    ) -> FaultRule:
+        """The endpoint's URL waits ``seconds`` before answering (``times`` requests, None = all)."""
+        rule = FaultRule(
+            kind="latency",
+            latency=seconds,
+            times=times,
+            path_pattern=path_pattern,
+            endpoint=f"{namespace}/{name}",
+        )
+        return self.faults.add(rule)
+
+    def garble_dataplane(
+        self, namespace: str, name: str, *, times: int | None = 1, body: str | None = None
+    ) -> FaultRule:
+        """The endpoint's URL answers 200 with a body that is not JSON (or ``body``)."""
+        return self.faults.add(
+            FaultRule(kind="garbage", times=times, body=body, endpoint=f"{namespace}/{name}")
+        )
+
+    def drop_dataplane(self, namespace: str, name: str, *, times: int | None = 1) -> FaultRule:
+        """The endpoint's URL closes the connection without an answer."""
+        return self.faults.add(FaultRule(kind="drop", times=times, endpoint=f"{namespace}/{name}"))
+
+    def rate_limit(
+        self,
+        *,
+        method: str | None = None,
+        path_pattern: str | None = None,
+        retry_after: float = 1.0,
+        times: int | None = 1,
+    ) -> FaultRule:
+        """Control-plane requests that match answer 429 with ``Retry-After``."""
+        rule = FaultRule(
+            kind="status",
+            status=429,
+            method=method,
+            path_pattern=path_pattern,
+            retry_after=retry_after,
+            times=times,
+        )
+        return self.faults.add(rule)
+
+    # --- request log ----------------------------------------------------------------------------
 
     @property
     def requests(self) -> list[RequestRecord]:
-        with self._log_lock:
-            return list(self._log)
+        """Every request received (the last ``requestlog.MAX_RECORDS``), oldest first."""
+        return self._log.all()
+
+    def requests_to(self, namespace: str, name: str) -> list[RequestRecord]:
+        """The data-plane requests that reached this endpoint's URL, oldest first."""
+        return self._log.to(f"{namespace}/{name}")
 
     def clear_requests(self) -> None:
-        with self._log_lock:
-            self._log.clear()
+        self._log.clear()
+
+    # --- time and mounts ------------------------------------------------------------------------
 
     def advance(self, seconds: float) -> None:
         """Move a fake clock (one with an ``advance`` method) forward."""
@@ -149,7 +294,7 @@ class Emulator:
         """An httpx transport that calls this app in-process (dropped connections become httpx errors)."""
         return transport.EmulatorTransport(self)
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Any:
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> ServerHandle:
         """Serve on a loopback socket in a background thread; use as a context manager."""
         from reconciler.emulator import server
 
@@ -158,569 +303,75 @@ class Emulator:
     def close(self) -> None:
         self.store.close()
 
-    # --- WSGI -----------------------------------------------------------------------------------
-
     def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        path = str(environ.get("PATH_INFO", "/")) or "/"
-        query = str(environ.get("QUERY_STRING", ""))
-        headers = {
-            k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")
-        }
-        if environ.get("CONTENT_TYPE"):
-            headers["content-type"] = str(environ["CONTENT_TYPE"])
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
-        scheme = str(environ.get("wsgi.url_scheme", "http"))
-        host = (
-            headers.get("host")
-            or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
-        )
-        status, out_headers, payload = self.handle(method, path, query, headers, body, f"{scheme}://{host}")
-        reason = wire.REASONS.get(status, "")
-        start_response(f"{status} {reason}".strip(), list(out_headers.items()))
-        return [payload] if isinstance(payload, bytes) else payload
+        """The emulator as a WSGI application (see ``transport.wsgi``)."""
+        return transport.wsgi(self, environ, start_response)
 
-    def handle(
-        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, base: str
-    ) -> Response:
-        """Route one request; faults first, then the handlers. Records it in the request log."""
-        status = 0
+    # --- dispatch -------------------------------------------------------------------------------
+
+    def handle(self, request: wire.Request) -> wire.Response:
+        """Answer one request: request-wide faults first, then the route. Logs it."""
+        status, endpoint = 0, None
         try:
-            if path.startswith("/v2/") and self.config.latency:
-                time.sleep(self.config.latency)
-            fault = self.faults.take(("latency",), method, path)
-            if fault is not None:
-                time.sleep(fault.latency)
-            fault = self.faults.take(("status", "drop", "lost_response"), method, path)
-            if fault is not None and fault.kind == "drop":
-                raise wire.Drop()
-            if fault is not None and fault.kind == "status":
-                extra = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
-                message = fault.message or ("Too many requests" if fault.status == 429 else "Internal error")
-                raise wire.HttpError(fault.status, message, extra)
-            status, out_headers, payload = self._route(method, path, query, headers, body, base)
+            fault = self._request_faults(request)
+            if fault is not None and fault.kind == "garbage":
+                response: wire.Response = (200, {"Content-Type": "application/json"}, fault.garbage())
+            else:
+                response, endpoint = self._dispatch(request)
+            status = response[0]
             if fault is not None and fault.kind == "lost_response":
                 raise wire.Drop()
-            return status, out_headers, payload
+            return response
         except wire.HttpError as exc:
             status = exc.status
-            return (
-                exc.status,
-                {"Content-Type": "application/json", **exc.headers},
-                wire.json_bytes({"error": exc.message}),
-            )
+            headers = {"Content-Type": "application/json", **exc.headers}
+            return exc.status, headers, wire.json_bytes({"error": exc.message})
         except wire.Drop:
             status = -1
             raise
         finally:
-            with self._log_lock:
-                self._log.append(RequestRecord(method, path, query, status, self.clock()))
+            identity = self.config.identities.get(auth.bearer(request.headers))
+            self._log.add(request, status, self.clock(), identity.name if identity else None, endpoint)
 
-    def _route(
-        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, base: str
-    ) -> Response:
-        parts = [p for p in path.split("/") if p]
-        if parts[:2] == ["api", "whoami-v2"] and method == "GET":
-            return self._ok(self._whoami(self._identity(headers)))
-        if parts and parts[0] == "e" and len(parts) >= 2:
-            return self._data_plane(parts[1], "/" + "/".join(parts[2:]), method, headers, body, base)
-        if not parts or parts[0] != "v2":
-            raise wire.HttpError(404, f"no route for {method} {path}")
-        rest = parts[1:]
-        params = {k: v[-1] for k, v in parse_qs(query).items()}
-        if rest == ["provider"] and method == "GET":
-            return self._ok(catalog.provider_payload())
-        if len(rest) == 2 and rest[0] == "provider" and method == "GET":
-            namespace = rest[1]
-            self._authorize(headers, namespace)
-            with self.store.transaction():
-                return self._ok(catalog.provider_payload(self._quota_view(namespace)))
-        if len(rest) == 3 and rest[:2] == ["provider", "quotas"] and method == "GET":
-            self._authorize(headers, rest[2])
-            with self.store.transaction():
-                quota = self._quota_view(rest[2])
-            return self._ok(
-                {
-                    "quotas": [
-                        {"instanceType": k, "maxAccelerators": m, "usedAccelerators": u}
-                        for k, (m, u) in sorted(quota.items())
-                    ]
-                }
-            )
-        if not rest or rest[0] != "endpoint" or len(rest) < 2:
-            raise wire.HttpError(404, f"no route for {method} {path}")
-        namespace = rest[1]
-        identity = self._authorize(headers, namespace)
-        if len(rest) == 2:
-            if method == "GET":
-                return self._ok(self._list(namespace, params, base))
-            if method == "POST":
-                return self._create(namespace, identity, body, base)
-            raise wire.HttpError(405, f"method {method} not allowed")
-        name = rest[2]
-        action = rest[3] if len(rest) > 3 else None
-        if action is None and method == "GET":
-            return self._ok(self._render(self._require(namespace, name), base))
-        if action is None and method == "PUT":
-            return self._update(namespace, name, identity, body, base)
-        if action is None and method == "DELETE":
-            with self.store.transaction():
-                self._require(namespace, name)
-                self.store.delete(namespace, name)
-            return self._ok({})
-        if action in ("pause", "resume", "scale-to-zero") and method == "POST" and len(rest) == 4:
-            return self._power(namespace, name, identity, action, base)
-        if action == "logs" and method == "GET":
-            record = self._require(namespace, name)
-            state = self._state(record)
-            lines = [f"{wire.rfc3339(t)} {s}: {MESSAGES.get(s, s)}" for s, t in record["timeline"]]
-            text = "\n".join([*lines, f"current state: {state}"]) + "\n"
-            return 200, {"Content-Type": "text/plain; charset=utf-8"}, text.encode()
-        raise wire.HttpError(404, f"no route for {method} {path}")
+    def _request_faults(self, request: wire.Request) -> FaultRule | None:
+        """Latency, then a status answer or a drop; returns a ``garbage`` rule (answer it instead)
+        or a ``lost_response`` rule (apply the request, then drop the connection)."""
+        if request.path.startswith("/v2/") and self.config.latency:
+            time.sleep(self.config.latency)
+        slow = self.faults.take(("latency",), request.method, request.path)
+        if slow is not None:
+            time.sleep(slow.latency)
+        fault = self.faults.take(("status", "garbage", "drop", "lost_response"), request.method, request.path)
+        if fault is None or fault.kind in ("lost_response", "garbage"):
+            return fault
+        if fault.kind == "drop":
+            raise wire.Drop()
+        extra = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+        message = fault.message or ("Too many requests" if fault.status == 429 else "Internal error")
+        raise wire.HttpError(fault.status, message, extra)
 
-    # --- auth -----------------------------------------------------------------------------------
+    def _dispatch(self, request: wire.Request) -> tuple[wire.Response, str | None]:
+        parts = request.parts
+        if parts[:2] == ["api", "whoami-v2"] and request.method == "GET":
+            return wire.ok(_whoami(auth.identify(self.config.identities, request.headers))), None
+        if len(parts) >= 2 and parts[0] == "e":
+            return self.proxy.handle(request)
+        if request.path.startswith(admin.PREFIX):
+            return self.admin.route(request), None
+        if parts and parts[0] == "v2":
+            return self.control.route(request), None
+        raise wire.HttpError(404, f"no route for {request.method} {request.path}")
 
-    def _identity(self, headers: dict[str, str]) -> Identity:
-        auth = headers.get("authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        identity = self.config.identities.get(token) if token else None
-        if identity is None:
-            raise wire.HttpError(401, UNAUTHORIZED)
-        return identity
 
-    def _authorize(self, headers: dict[str, str], namespace: str) -> Identity:
-        identity = self._identity(headers)
-        if namespace not in identity.namespaces:
-            # [uncertain] 403 vs 404: 403 tells the caller the token is the problem, which is what
-            # a user needs to fix, and reveals nothing about the namespace's endpoints.
-            raise wire.HttpError(
-                403, f"Token of user '{identity.name}' has no access to namespace '{namespace}'"
-            )
-        return identity
-
-    def _whoami(self, identity: Identity) -> dict[str, Any]:
-        return {
-            "type": "user",
-            "id": "emulator-" + identity.name,
-            "name": identity.name,
-            "fullname": identity.name,
-            "orgs": [
-                {"type": "org", "name": org, "fullname": org, "roleInOrg": "write"} for org in identity.orgs
-            ],
-            "auth": {"type": "access_token", "accessToken": {"displayName": "emulator", "role": "write"}},
-        }
-
-    # --- state machine --------------------------------------------------------------------------
-
-    def _state(self, record: dict[str, Any]) -> str:
-        now = self.clock()
-        current, entered = record["timeline"][0]
-        for state, since in record["timeline"]:
-            if since <= now:
-                current, entered = state, since
-        if current == "running" and self.config.auto_scale_to_zero:
-            # minReplica 0: after scaleToZeroTimeout minutes without a request, the endpoint is at zero.
-            scaling = record["spec"]["compute"]["scaling"]
-            timeout = scaling.get("scaleToZeroTimeout")
-            if scaling.get("minReplica") == 0 and timeout:
-                idle_since = max(float(entered), float(record.get("last_request_at") or 0.0))
-                if now - idle_since >= float(timeout) * 60:
-                    return "scaledToZero"
-        return str(current)
-
-    def _startup(self, now: float, failed: bool) -> list[list[Any]]:
-        d = self.config.durations
-        end = "failed" if failed else "running"
-        return [["pending", now], ["initializing", now + d.pending], [end, now + d.pending + d.initializing]]
-
-    def _deploy_fault(self, kind: str, namespace: str, name: str) -> FaultRule | None:
-        return self.faults.take((kind,), "*", f"{namespace}/{name}")
-
-    def wake(self, namespace: str, name: str) -> None:
-        """A request reached a scaled-to-zero endpoint: start a replica."""
-        with self.store.transaction():
-            record = self.store.get(namespace, name)
-            if record is None or self._state(record) != "scaledToZero":
-                return
-            now = self.clock()
-            record["timeline"] = [["initializing", now], ["running", now + self.config.durations.waking]]
-            record["last_request_at"] = now
-            self.store.put(record)
-
-    # --- rendering ------------------------------------------------------------------------------
-
-    def _render(self, record: dict[str, Any], base: str) -> dict[str, Any]:
-        # Shallow copies of the parts that differ from the stored spec: the result is serialized at
-        # once and never mutated, so sharing the rest with the record is safe and keeps listing cheap.
-        spec = record["spec"]
-        state = self._state(record)
-        running = state == "running"
-        compute = {**spec["compute"]}
-        scaling = compute["scaling"]
-        url = None
-        if state not in ("pending", "paused", "failed"):
-            url = f"{base}/e/{record['id']}"
-        model = {**spec["model"], "secrets": {}}  # never echoed: the API keeps secrets encrypted at rest
-        image = model["image"]
-        variant, body = next(iter(image.items()))
-        if variant == "custom" and isinstance(body, dict) and "credentials" in body:
-            # The API redacts registry credentials.
-            model["image"] = {"custom": {**body, "credentials": {"username": "", "password": None}}}
-        health = (body or {}).get("healthRoute") if isinstance(body, dict) else None
-        target = (
-            0
-            if state in ("paused", "scaledToZero", "failed")
-            else max(1, int(scaling.get("minReplica") or 0))
-        )
-        ready = target if running else 0
-        compute["id"] = (
-            f"{spec['provider']['vendor']}-{spec['provider']['region']}-"
-            f"{compute['instanceType']}-{compute['instanceSize']}"
-        )
-        status = {
-            "createdAt": wire.rfc3339(record["created_at"]),
-            "createdBy": {"id": "emulator-" + record["created_by"], "name": record["created_by"]},
-            "updatedAt": wire.rfc3339(record["updated_at"]),
-            "updatedBy": {"id": "emulator-" + record["updated_by"], "name": record["updated_by"]},
-            "private": None,
-            "state": state,
-            "message": record.get("message_" + state) or MESSAGES.get(state, state),
-            "readyReplica": ready,
-            "targetReplica": target,
-            "url": url,
-            "errorMessage": record.get("message_" + state) if state in ("failed", "updateFailed") else None,
-        }
-        out: dict[str, Any] = {
-            "accountId": None,
-            "name": record["name"],
-            "type": spec["type"],
-            "provider": spec["provider"],
-            "compute": compute,
-            "model": model,
-            "status": status,
-            "healthRoute": health or "/health",
-            "tags": spec.get("tags") or [],
-            "experimentalFeatures": spec.get("experimentalFeatures") or {"cacheHttpResponses": False},
-            "notifications": spec.get("notifications"),
-            "cacheHttpResponses": bool(spec.get("cacheHttpResponses", False)),
-        }
-        for key in ("route", "privateService", "network"):
-            if spec.get(key) is not None:
-                out[key] = spec[key]
-        return out
-
-    def _ok(self, payload: Any, status: int = 200) -> Response:
-        return status, {"Content-Type": "application/json"}, wire.json_bytes(payload)
-
-    def _require(self, namespace: str, name: str) -> dict[str, Any]:
-        record = self.store.get(namespace, name)
-        if record is None:
-            raise wire.HttpError(404, f"Endpoint '{name}' not found")
-        return record
-
-    # --- list -----------------------------------------------------------------------------------
-
-    def _list(self, namespace: str, params: dict[str, str], base: str) -> dict[str, Any]:
-        try:
-            limit = int(params.get("limit", "20"))
-        except ValueError:
-            raise wire.HttpError(
-                400, "Failed to deserialize query string: limit: invalid digit found in string"
-            ) from None
-        if limit < 1:
-            raise wire.HttpError(400, "limit must be at least 1")
-        limit = min(limit, self.config.max_page_limit)  # documented cap: larger limits are clamped
-        after = wire.decode_cursor(params["cursor"]) if params.get("cursor") else None
-        tags = [t for t in params.get("tags", "").split(",") if t]
-        search = params.get("search")
-        if not tags and not search:
-            records = self.store.page(namespace, after, limit + 1)
-        else:
-            records = [
-                r
-                for r in self.store.all(namespace)
-                if (after is None or r["name"] > after)
-                and all(t in (r["spec"].get("tags") or []) for t in tags)
-                and (not search or search in r["name"])
-            ][: limit + 1]
-        more = len(records) > limit
-        records = records[:limit]
-        result: dict[str, Any] = {"items": [self._render(r, base) for r in records]}
-        if more:
-            result["nextCursor"] = wire.encode_cursor(records[-1]["name"])
-        if after is not None:
-            result["prevCursor"] = wire.encode_cursor(after)
-        return result
-
-    # --- create / update ------------------------------------------------------------------------
-
-    def _validate_compute(
-        self, namespace: str, spec: dict[str, Any], skip_quota_of: str | None = None
-    ) -> None:
-        provider, compute = spec["provider"], spec["compute"]
-        row = catalog.find(
-            provider.get("vendor", ""),
-            provider.get("region", ""),
-            compute.get("instanceType", ""),
-            compute.get("instanceSize", ""),
-        )
-        if row is None:
-            raise wire.HttpError(
-                400,
-                f"VALIDATION_FAILED: compute: no instance {compute.get('instanceType')} "
-                f"{compute.get('instanceSize')} in {provider.get('vendor')} {provider.get('region')}",
-            )
-        if row.accelerator != compute.get("accelerator"):
-            raise wire.HttpError(
-                400,
-                f"VALIDATION_FAILED: compute.accelerator: {compute.get('instanceType')} is a "
-                f"{row.accelerator} instance, not {compute.get('accelerator')}",
-            )
-        if row.status in ("deprecated", "not_available"):
-            raise wire.HttpError(
-                400, f"VALIDATION_FAILED: compute: instance type {row.instance_type} is {row.status}"
-            )
-        scaling = compute.get("scaling") or {}
-        low, high = scaling.get("minReplica"), scaling.get("maxReplica")
-        if not isinstance(low, int) or not isinstance(high, int) or low < 0 or high < 1 or low > high:
-            raise wire.HttpError(
-                400, "VALIDATION_FAILED: compute.scaling: need 0 <= minReplica <= maxReplica, maxReplica >= 1"
-            )
-        image = spec["model"].get("image") or {}
-        variant, body = next(iter(image.items())) if image else ("huggingface", {})
-        parallel = (body or {}).get("tensorParallelSize")
-        if (
-            variant in ("vLLM", "sGLang")
-            and row.accelerator == "gpu"
-            and row.num_accelerators > 1
-            and not parallel
-        ):
-            raise wire.HttpError(
-                400,
-                f"VALIDATION_FAILED: model.image.{variant}: tensorParallelSize is required on a "
-                f"{row.num_accelerators}-GPU instance",
-            )
-        limit = self._quota_limit(namespace, row.instance_type)
-        if limit is not None:
-            used = self._usage(namespace, skip=skip_quota_of).get(row.instance_type, 0)
-            wanted = high * row.num_accelerators
-            if used + wanted > limit:
-                raise wire.HttpError(
-                    400,
-                    f"QUOTA_EXCEEDED: {row.instance_type} in namespace '{namespace}': {used} of {limit} "
-                    f"accelerators used, {wanted} more requested",
-                )
-
-    def _quota_limit(self, namespace: str, instance_type: str) -> int | None:
-        if (namespace, instance_type) in self.config.quotas:
-            return self.config.quotas[(namespace, instance_type)]
-        if instance_type.startswith(("intel-", "amd-")):
-            return None
-        return self.config.default_gpu_quota
-
-    def _usage(self, namespace: str, skip: str | None = None) -> dict[str, int]:
-        """Accelerators in use per instance type (maxReplica × accelerators), in one pass."""
-        used: dict[str, int] = {}
-        for record in self.store.all(namespace):
-            if record["name"] == skip or self._state(record) == "paused":
-                continue  # [uncertain] paused endpoints release their quota
-            spec = record["spec"]
-            compute = spec["compute"]
-            row = catalog.find(
-                spec["provider"]["vendor"],
-                spec["provider"]["region"],
-                compute["instanceType"],
-                compute["instanceSize"],
-            )
-            count = int(compute["scaling"]["maxReplica"]) * (row.num_accelerators if row else 1)
-            used[compute["instanceType"]] = used.get(compute["instanceType"], 0) + count
-        return used
-
-    def _quota_view(self, namespace: str) -> dict[str, tuple[int, int]]:
-        used = self._usage(namespace)
-        out = {}
-        for row in catalog.COMPUTES:
-            limit = self._quota_limit(namespace, row.instance_type)
-            out[row.instance_type] = (limit if limit is not None else 100_000, used.get(row.instance_type, 0))
-        return out
-
-    def _create(self, namespace: str, identity: Identity, body: bytes, base: str) -> Response:
-        name, spec, secrets = wire.parse_create(wire.parse_json(body))
-        with self.store.transaction():
-            if self.store.get(namespace, name) is not None:
-                raise wire.HttpError(409, "An endpoint with the same name already exists")
-            self._validate_compute(namespace, spec)
-            now = self.clock()
-            failed = self._deploy_fault("deploy_failed", namespace, name)
-            record = {
-                "namespace": namespace,
-                "name": name,
-                "id": secrets_mod.token_hex(12),
-                "spec": spec,
-                "secrets": secrets,
-                "timeline": self._startup(now, failed is not None),
-                "created_at": now,
-                "updated_at": now,
-                "created_by": identity.name,
-                "updated_by": identity.name,
-            }
-            if failed is not None:
-                record["message_failed"] = (
-                    failed.message or "Endpoint failed to deploy: container exited with code 1"
-                )
-            self.store.put(record)
-        return self._ok(self._render(record, base), self.config.create_status)
-
-    def _update(self, namespace: str, name: str, identity: Identity, body: bytes, base: str) -> Response:
-        data = wire.parse_json(body)
-        with self.store.transaction():
-            record = self._require(namespace, name)
-            spec = record["spec"]
-            state = self._state(record)
-            if "compute" in data:
-                compute = data["compute"] or {}
-                scaling = {**spec["compute"]["scaling"], **(compute.get("scaling") or {})}
-                spec["compute"] = {
-                    **spec["compute"],
-                    **{k: v for k, v in compute.items() if k not in ("id", "scaling")},
-                    "scaling": scaling,
-                }
-            if "model" in data:
-                model = dict(data["model"] or {})
-                if "task" in model and model["task"] is None:
-                    raise wire.HttpError(
-                        400, "Failed to parse the request body as JSON: model.task: expected value"
-                    )
-                if "image" in model:
-                    model["image"] = wire.check_image(model["image"])  # replaced whole; must be complete
-                if "secrets" in model:
-                    if model["secrets"] is None:
-                        raise wire.HttpError(422, "model.secrets: invalid type: null, expected a map")
-                    record["secrets"] = model.pop("secrets")  # replaced whole, never echoed
-                # Objects merge field by field; image, command, args, env are replaced as values.
-                spec["model"] = {**spec["model"], **model}
-            if "route" in data:
-                spec["route"] = {**(spec.get("route") or {}), **(data["route"] or {})}
-            if "tags" in data:
-                spec["tags"] = list(data["tags"] or [])
-            if "cacheHttpResponses" in data:
-                spec["cacheHttpResponses"] = bool(data["cacheHttpResponses"])
-            for key in ("type", "provider", "name"):
-                if key in data and data[key] != (record["name"] if key == "name" else spec.get(key)):
-                    raise wire.HttpError(
-                        400, f"VALIDATION_FAILED: {key}: cannot be changed; delete and re-create"
-                    )
-            self._validate_compute(namespace, spec, skip_quota_of=name)
-            now = self.clock()
-            config_change = any(k in data for k in ("compute", "model", "route", "cacheHttpResponses"))
-            if config_change and state in (
-                "running",
-                "updating",
-                "updateFailed",
-                "failed",
-                "initializing",
-                "pending",
-                "scaledToZero",
-            ):
-                failed = self._deploy_fault("update_failed", namespace, name)
-                if state in ("failed", "pending", "initializing"):
-                    # A PUT re-deploys an endpoint that never came up (the repair path).
-                    deploy_failed = self._deploy_fault("deploy_failed", namespace, name)
-                    record["timeline"] = self._startup(now, deploy_failed is not None)
-                else:
-                    end = "updateFailed" if failed is not None else "running"
-                    record["timeline"] = [["updating", now], [end, now + self.config.durations.updating]]
-                    if failed is not None:
-                        record["message_updateFailed"] = failed.message or "Endpoint failed to update"
-            # A paused endpoint stays paused: the new config applies when it is resumed.
-            record["updated_at"] = now
-            record["updated_by"] = identity.name
-            self.store.put(record)
-        return self._ok(self._render(record, base))
-
-    def _power(self, namespace: str, name: str, identity: Identity, action: str, base: str) -> Response:
-        with self.store.transaction():
-            record = self._require(namespace, name)
-            state = self._state(record)
-            now = self.clock()
-            if action == "pause":
-                record["timeline"] = [["paused", now]]
-            elif action == "resume":
-                if state in ("running", "pending", "initializing", "updating"):
-                    raise wire.HttpError(400, f"Endpoint '{name}' is already running")
-                if state == "scaledToZero":
-                    record["timeline"] = [
-                        ["initializing", now],
-                        ["running", now + self.config.durations.waking],
-                    ]
-                else:
-                    self._validate_compute(namespace, record["spec"], skip_quota_of=name)
-                    record["timeline"] = self._startup(now, False)
-            else:
-                if state == "paused":
-                    raise wire.HttpError(400, f"Endpoint '{name}' is paused; resume it first")
-                record["timeline"] = [["scaledToZero", now]]
-            record["updated_at"] = now
-            record["updated_by"] = identity.name
-            self.store.put(record)
-        return self._ok(self._render(record, base))
-
-    # --- data plane -----------------------------------------------------------------------------
-
-    def _data_plane(
-        self, endpoint_id: str, path: str, method: str, headers: dict[str, str], body: bytes, base: str
-    ) -> Response:
-        record = self.store.by_id(endpoint_id)
-        if record is None:
-            raise wire.HttpError(404, "Endpoint not found")
-        spec = record["spec"]
-        if spec["type"] != "public":
-            identity = self._identity(headers)
-            if record["namespace"] not in identity.namespaces:
-                raise wire.HttpError(403, "This token has no access to the endpoint")
-        state = self._state(record)
-        if state == "scaledToZero":
-            self.wake(record["namespace"], record["name"])
-            wait = wire.parse_float(headers.get("x-scale-up-timeout"))
-            if wait is None or wait <= 0:
-                raise wire.HttpError(
-                    503,
-                    "Endpoint is scaled to zero and is starting; retry later or send "
-                    "X-Scale-Up-Timeout to wait for it",
-                    {"Retry-After": "1"},
-                )
-            deadline = time.monotonic() + wait
-            while True:
-                record = self.store.by_id(endpoint_id) or record
-                state = self._state(record)
-                if state == "running" or time.monotonic() >= deadline:
-                    break
-                time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
-        if state == "paused":
-            raise wire.HttpError(503, "Endpoint is paused; resume it to serve requests")
-        if state in ("failed",):
-            raise wire.HttpError(
-                503, f"Endpoint failed: {record.get('message_failed') or MESSAGES['failed']}"
-            )
-        if state in ("pending", "initializing", "updating"):
-            raise wire.HttpError(503, f"Endpoint is {state} and not ready yet", {"Retry-After": "1"})
-        with self.store.transaction():  # the idle clock of scale-to-zero restarts with each request
-            fresh = self.store.by_id(endpoint_id)
-            if fresh is not None:
-                fresh["last_request_at"] = self.clock()
-                self.store.put(fresh)
-        image = spec["model"]["image"]
-        variant, image_body = next(iter(image.items()))
-        view = dataplane.EndpointView(
-            namespace=record["namespace"],
-            name=record["name"],
-            state=state,
-            task=spec["model"].get("task"),
-            repository=spec["model"]["repository"],
-            image_variant=variant,
-            health_route=(image_body or {}).get("healthRoute") or "/health",
-            type=spec["type"],
-        )
-        answer = dataplane.handle(view, method, path, headers, body)
-        return answer.status, dict(answer.headers), answer.body
+def _whoami(identity: Identity) -> dict[str, Any]:
+    """``GET /api/whoami-v2`` of the Hub, as huggingface_hub reads it."""
+    return {
+        "type": "user",
+        "id": render.user_ref(identity.name)["id"],
+        "name": identity.name,
+        "fullname": identity.name,
+        "orgs": [
+            {"type": "org", "name": org, "fullname": org, "roleInOrg": "write"} for org in identity.orgs
+        ],
+        "auth": {"type": "access_token", "accessToken": {"displayName": "emulator", "role": "write"}},
+    }

@@ -24,7 +24,7 @@ class Compute:
     price: float
     architecture: str
     memory_gb: float
-    gpu_memory_gb: float | None
+    gpu_memory_gb: int | None  # summed over the GPUs; an int, null on CPU rows (recorded)
     status: str = "available"
 
     @property
@@ -82,14 +82,10 @@ def _build() -> tuple[Compute, ...]:
             for size, price in prices.items():
                 n = int(size[1:])
                 rows.append(
-                    Compute(
-                        "aws", region, "gpu", itype, size, n, price, arch, 16.0 * n, float(mem * n), status
-                    )
+                    Compute("aws", region, "gpu", itype, size, n, price, arch, 16.0 * n, mem * n, status)
                 )
-        rows.append(Compute("aws", region, "neuron", "inf2", "x1", 1, 0.75, "AWS Inferentia2", 16.0, 32.0))
-        rows.append(
-            Compute("aws", region, "neuron", "inf2", "x12", 12, 12.0, "AWS Inferentia2", 384.0, 384.0)
-        )
+        rows.append(Compute("aws", region, "neuron", "inf2", "x1", 1, 0.75, "AWS Inferentia2", 16.0, 32))
+        rows.append(Compute("aws", region, "neuron", "inf2", "x12", 12, 12.0, "AWS Inferentia2", 384.0, 384))
     for size, price in {"x1": 0.06, "x2": 0.12, "x4": 0.24, "x8": 0.48}.items():
         n = int(size[1:])
         rows.append(
@@ -106,9 +102,7 @@ def _build() -> tuple[Compute, ...]:
         for size, price in prices.items():
             n = int(size[1:])
             rows.append(
-                Compute(
-                    "gcp", "us-east4", "gpu", itype, size, n, price, arch, 16.0 * n, float(mem * n), status
-                )
+                Compute("gcp", "us-east4", "gpu", itype, size, n, price, arch, 16.0 * n, mem * n, status)
             )
     return tuple(rows)
 
@@ -122,12 +116,14 @@ def find(vendor: str, region: str, instance_type: str, instance_size: str) -> Co
     return _BY_KEY.get((vendor, region, instance_type, instance_size))
 
 
-def provider_payload(quota: dict[str, tuple[int, int]] | None = None) -> dict[str, Any]:
-    """``{"vendors": [...]}``. ``quota`` maps an accelerator kind to (max, used); None gives zeros
-    (the public, unnamespaced route has placeholder quotas)."""
+def provider_payload(quota: dict[str, tuple[int, int]] | None = None, cpu_quota: int = 60) -> dict[str, Any]:
+    """``{"vendors": [...]}``. ``quota`` maps an instance type to (max, used); None gives the
+    public, unnamespaced route's placeholders: zero for accelerators, ``cpu_quota`` for CPU rows
+    (the recorded catalog answer carries 60 for intel-spr x1)."""
     vendors: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for c in COMPUTES:
-        maximum, used = (quota or {}).get(c.instance_type, (0, 0))
+        placeholder = (cpu_quota, 0) if c.accelerator == "cpu" else (0, 0)
+        maximum, used = (quota or {}).get(c.instance_type, placeholder)
         row: dict[str, Any] = {
             "id": c.id,
             "accelerator": c.accelerator,
@@ -140,9 +136,9 @@ def provider_payload(quota: dict[str, tuple[int, int]] | None = None) -> dict[st
             "status": c.status,
             "quota": {"maxAccelerators": maximum, "usedAccelerators": used},
         }
+        row["gpuMemoryGb"] = c.gpu_memory_gb  # null on CPU rows (recorded answer)
         if c.accelerator != "cpu":
-            row["gpuMemoryGb"] = c.gpu_memory_gb
-            row["numCpus"] = 8 * c.num_accelerators
+            row["numCpus"] = 8 * c.num_accelerators  # missing on CPU rows (recorded answer)
         vendors.setdefault(c.vendor, {}).setdefault(c.region, []).append(row)
     return {
         "vendors": [

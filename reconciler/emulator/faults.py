@@ -1,11 +1,16 @@
 """Fault injection: scripted failures that let users (and our tests) rehearse a bad day.
 
 Owns: ``FaultRule`` and ``FaultSet`` (thread-safe matching and counting). Called by: ``emulator.app``
-for every request. Must not: import anything but the standard library (PyYAML only to read YAML fault files).
+for every request, the data-plane proxy for each endpoint's requests, the control-plane routes for
+the deploy kinds. Must not: import anything but the standard library (PyYAML only to read YAML
+fault files).
 
 Kinds:
 - ``latency``: add ``latency`` seconds before answering;
-- ``status``: answer ``status`` (e.g. 429 with ``retry_after``, or a 5xx) instead of handling;
+- ``status``: answer ``status`` (e.g. 429 with ``retry_after``, or a 5xx) instead of handling; the
+  body is ``{"error": message}``, or ``body`` verbatim when given;
+- ``garbage``: answer 200 with a body that is not what the route promises (``body``, or bytes that
+  are not JSON) under the route's usual content type;
 - ``drop``: close the connection without an answer (the request is not applied);
 - ``lost_response``: apply the request, then drop the connection (the client never learns it worked);
 - ``deploy_failed`` / ``update_failed``: a create (or update) of a matching endpoint ends in
@@ -13,8 +18,10 @@ Kinds:
 
 ``method`` and ``path_pattern`` (a regex searched in the request path) select requests; for the two
 deploy kinds ``name_pattern`` (or ``path_pattern``) is searched in ``namespace/name`` of the endpoint.
+A rule with ``endpoint`` (``"namespace/name"``) applies only to that endpoint's data plane, and its
+``path_pattern`` is searched in the path after the endpoint's URL (``/generate``, ``/health``).
 ``times`` bounds how many matches a rule applies to (None = forever); ``probability`` applies it at
-random (seeded).
+random (seeded). Every rule is bounded in time: ``latency`` is capped at ``MAX_LATENCY`` seconds.
 """
 
 from __future__ import annotations
@@ -27,9 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["FaultRule", "FaultSet", "load_rules"]
+__all__ = ["GARBAGE", "MAX_LATENCY", "FaultRule", "FaultSet", "load_rules", "parse_rules"]
 
-Kind = Literal["latency", "status", "drop", "lost_response", "deploy_failed", "update_failed"]
+Kind = Literal["latency", "status", "garbage", "drop", "lost_response", "deploy_failed", "update_failed"]
+MAX_LATENCY = 300.0
+GARBAGE = b"<html><body>502 Bad Gateway</body></html>\n\x00\xff"
 
 
 @dataclass
@@ -45,9 +54,25 @@ class FaultRule:
     body: str | None = None
     message: str | None = None
     name_pattern: str | None = None
+    endpoint: str | None = None
     hits: int = field(default=0, compare=False)
 
-    def matches(self, method: str, target: str) -> bool:
+    def __post_init__(self) -> None:
+        self.latency = min(max(0.0, float(self.latency)), MAX_LATENCY)
+        for pattern in (self.path_pattern, self.name_pattern):
+            if pattern is not None:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"bad pattern {pattern!r}: {exc}") from None
+
+    def garbage(self) -> bytes:
+        """The body of a ``garbage`` answer."""
+        return self.body.encode() if self.body is not None else GARBAGE
+
+    def matches(self, method: str, target: str, endpoint: str | None = None) -> bool:
+        if self.endpoint != endpoint:
+            return False  # endpoint-scoped rules only see their endpoint's data plane, and only them
         if self.kind in ("deploy_failed", "update_failed"):
             pattern = self.name_pattern or self.path_pattern
             return pattern is None or re.search(pattern, target) is not None
@@ -73,10 +98,21 @@ class FaultSet:
         with self.lock:
             self.rules.clear()
 
-    def take(self, kinds: tuple[str, ...], method: str, target: str) -> FaultRule | None:
+    def remove(self, rule: FaultRule) -> None:
+        """Remove this rule (by identity: two rules may be equal)."""
+        with self.lock:
+            for i, candidate in enumerate(self.rules):
+                if candidate is rule:
+                    del self.rules[i]
+                    return
+
+    def take(
+        self, kinds: tuple[str, ...], method: str, target: str, endpoint: str | None = None
+    ) -> FaultRule | None:
+        """The first rule of ``kinds`` that matches (its use counted), or None."""
         with self.lock:
             for rule in self.rules:
-                if rule.kind not in kinds or not rule.matches(method, target):
+                if rule.kind not in kinds or not rule.matches(method, target, endpoint):
                     continue
                 if rule.times is not None and rule.hits >= rule.times:
                     continue
@@ -87,21 +123,30 @@ class FaultSet:
         return None
 
 
-def load_rules(path: str | Path) -> list[FaultRule]:
-    """Rules from a JSON or YAML file: a list of mappings with the ``FaultRule`` fields.
-
-    ``path`` may also be the JSON text itself (as in ``$HFLEET_EMULATOR_FAULTS``).
-    """
-    text = str(path) if str(path).lstrip().startswith(("[", "{")) else Path(path).read_text()
+def parse_rules(text: str, yaml_ok: bool = True) -> list[FaultRule]:
+    """Rules from JSON (or YAML) text: a list of mappings with the ``FaultRule`` fields, or
+    ``{"faults": [...]}``. ``ValueError`` / ``TypeError`` name what is wrong."""
     data: Any
     try:
         data = json.loads(text)
     except ValueError:
+        if not yaml_ok:
+            raise
         import yaml
 
         data = yaml.safe_load(text)
     if isinstance(data, dict):
         data = data.get("faults", [])
-    if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a list of fault rules")
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ValueError("expected a list of fault rules (mappings)")
     return [FaultRule(**item) for item in data]
+
+
+def load_rules(path: str | Path) -> list[FaultRule]:
+    """Rules from a JSON or YAML file; ``path`` may also be the JSON text itself (as in
+    ``$HFLEET_EMULATOR_FAULTS``)."""
+    text = str(path) if str(path).lstrip().startswith(("[", "{")) else Path(path).read_text()
+    try:
+        return parse_rules(text)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None

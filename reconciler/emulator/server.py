@@ -1,31 +1,38 @@
-"""Serving the emulator on a loopback socket: a threaded HTTP/1.1 server, and ``main`` for the CLI.
+"""Serving the emulator on a loopback socket: a threaded HTTP/1.1 server and ``emulator serve``.
 
-Owns: ``ServerHandle`` (start in a thread, ``url``, context manager) and ``main(argv)`` behind
-``hfleet emulator serve`` and ``python -m reconciler.emulator``. Called by: tests, the benchmark,
-users rehearsing in CI. Must not: import anything else of ``reconciler``.
+Owns: ``ServerHandle`` (start in a thread, ``url``, context manager), ``ServeOptions`` (every option
+of ``emulator serve``) and ``run(options)``, the one function behind ``hfleet emulator serve`` and
+``python -m reconciler.emulator``; ``serve_command``, the click command that parses the options
+once and calls ``run``. Called by: tests, the benchmark, users rehearsing in CI, the CLI.
+Must not: import anything else of ``reconciler``; read the environment anywhere but in
+``serve_command``'s option declarations.
 
 Keep-alive HTTP/1.1 with one thread per connection (64+ concurrent connections), chunked encoding
 for streams, and a dropped connection (fault ``drop`` or ``lost_response``) closes the socket
-without a byte of answer, exactly what a client sees when a proxy dies.
+without a byte of answer, exactly what a client sees when a proxy dies. A body above
+``wire.MAX_BODY`` is refused (413) before it is read.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import os
 import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
+
+import click
 
 from reconciler.emulator import app as app_mod
-from reconciler.emulator import faults, wire
+from reconciler.emulator import config as config_mod
+from reconciler.emulator import faults, lifecycle, wire
 
-__all__ = ["ServerHandle", "main"]
+__all__ = ["ServeOptions", "ServerHandle", "main", "run", "serve_command"]
 
 
 class _Server(ThreadingHTTPServer):
@@ -42,21 +49,35 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     emulator: app_mod.Emulator
 
+    def _refuse(self, status: int, message: str) -> None:
+        payload = wire.json_bytes({"error": message})
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(payload)
+        self.close_connection = True
+
     def _serve(self) -> None:
         path, _, query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return self._refuse(400, "bad Content-Length")
+        if length < 0 or length > wire.MAX_BODY:
+            return self._refuse(413, "request body too large")
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         host = headers.get("host") or "127.0.0.1"
+        request = wire.Request(self.command, path, query, headers, body, f"http://{host}")
         try:
-            status, out_headers, payload = self.emulator.handle(
-                self.command, path, query, headers, body, f"http://{host}"
-            )
+            status, out_headers, payload = self.emulator.handle(request)
         except wire.Drop:
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            return
+            return None
         self.send_response(status)
         for key, value in out_headers.items():
             self.send_header(key, value)
@@ -64,7 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
-            return
+            return None
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         try:
@@ -75,6 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        return None
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
@@ -113,52 +135,124 @@ class ServerHandle:
         self.close()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``hfleet emulator serve``: serve until interrupted."""
-    parser = argparse.ArgumentParser(prog="hfleet emulator serve", description="Serve the emulator.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--state", default=None, help="SQLite file (default: in memory)")
-    parser.add_argument("--faults", default=None, help="JSON/YAML file of fault rules")
-    parser.add_argument("--speed", choices=["instant", "demo"], default="demo")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each control-plane call")
-    parser.add_argument(
-        "--identity",
-        action="append",
-        default=[],
-        metavar="TOKEN=USER[:ORG,...]",
-        help="an extra identity (repeatable); hf_emulator = emulator:emulator-org is always there",
-    )
-    args = parser.parse_args(argv)
-    durations = app_mod.Durations() if args.speed == "instant" else app_mod.Durations.demo()
-    source = args.faults or os.environ.get("HFLEET_EMULATOR_FAULTS")
-    rules = faults.load_rules(source) if source else []
-    identities = dict(app_mod.EmulatorConfig().identities)
-    for item in args.identity:
-        token, _, who = item.partition("=")
-        user, _, orgs = who.partition(":")
-        if not token or not user:
-            parser.error(f"--identity {item!r}: expected TOKEN=USER[:ORG,...]")
-        identities[token] = app_mod.Identity(user, tuple(o for o in orgs.split(",") if o))
-    emulator = app_mod.Emulator(
-        app_mod.EmulatorConfig(
-            state_path=args.state,
-            durations=durations,
-            faults=rules,
-            latency=args.latency,
+@dataclass(frozen=True)
+class ServeOptions:
+    """Every option of ``emulator serve``. ``faults``: a JSON/YAML file of rules, or JSON text;
+    ``identities``: extra ``TOKEN=USER[:ORG,...]`` (``hf_emulator`` is always there); ``seed``: a
+    JSON file of endpoint records (docs/emulator.md); ``speed``: ``demo`` (a few seconds per
+    transition) or ``instant``."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    state: str | None = None
+    faults: str | None = None
+    speed: Literal["instant", "demo"] = "demo"
+    latency: float = 0.0
+    identities: tuple[str, ...] = ()
+    seed: str | None = None
+    max_page_limit: int = 100
+    cpu_quota: int = field(default_factory=lambda: config_mod.EmulatorConfig().default_cpu_quota)
+    gpu_quota: int = field(default_factory=lambda: config_mod.EmulatorConfig().default_gpu_quota)
+
+    def to_config(self) -> config_mod.EmulatorConfig:
+        """The emulator's configuration; ``ValueError`` for a bad identity or fault file."""
+        identities = config_mod.default_identities()
+        identities.update(config_mod.parse_identity(item) for item in self.identities)
+        return config_mod.EmulatorConfig(
             identities=identities,
+            durations=lifecycle.Durations() if self.speed == "instant" else lifecycle.Durations.demo(),
+            state_path=self.state,
+            faults=faults.load_rules(self.faults) if self.faults else [],
+            latency=self.latency,
+            max_page_limit=self.max_page_limit,
+            default_cpu_quota=self.cpu_quota,
+            default_gpu_quota=self.gpu_quota,
+            seed_file=self.seed,
         )
-    )
-    handle = ServerHandle(emulator, args.host, args.port)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+
+def run(
+    options: ServeOptions,
+    *,
+    stop: threading.Event | None = None,
+    ready: Callable[[str], None] | None = None,
+) -> int:
+    """Serve until SIGTERM / Ctrl-C (or ``stop`` is set); returns the exit code (0).
+
+    ``ready`` is called with the URL once the socket listens (default: a line on stderr). Signal
+    handlers are installed only in the main thread.
+    """
+    emulator = app_mod.Emulator(options.to_config())
+    handle = ServerHandle(emulator, options.host, options.port)
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     handle.start()
-    print(f"emulator listening on {handle.url} (token hf_emulator)", file=sys.stderr, flush=True)
+    announce = ready or (
+        lambda url: print(f"emulator listening on {url} (token hf_emulator)", file=sys.stderr, flush=True)
+    )
+    announce(handle.url)
     try:
-        stop.wait()
+        while not stop.wait(0.5):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
         handle.close()
         emulator.close()
+    return 0
+
+
+def _check(options: ServeOptions) -> None:
+    try:
+        options.to_config()
+    except (ValueError, OSError) as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free one).")
+@click.option("--state", default=None, metavar="FILE", help="SQLite file of the state (default: in memory).")
+@click.option(
+    "--faults",
+    default=None,
+    metavar="FILE",
+    envvar="HFLEET_EMULATOR_FAULTS",
+    help="JSON/YAML file of fault rules, or JSON text [env HFLEET_EMULATOR_FAULTS].",
+)
+@click.option("--speed", type=click.Choice(["instant", "demo"]), default="demo", show_default=True)
+@click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds added to each /v2 call.")
+@click.option(
+    "--identity",
+    "identities",
+    multiple=True,
+    metavar="TOKEN=USER[:ORG,...]",
+    help="An extra identity (repeatable); hf_emulator = emulator:emulator-org is always there.",
+)
+@click.option("--seed", default=None, metavar="FILE", help="JSON file of endpoint records to start with.")
+@click.option(
+    "--max-page-limit", type=int, default=100, show_default=True, help="Largest list limit accepted."
+)
+@click.option("--cpu-quota", type=int, default=ServeOptions().cpu_quota, show_default=True)
+@click.option("--gpu-quota", type=int, default=ServeOptions().gpu_quota, show_default=True)
+def serve_command(**values: Any) -> None:
+    """Serve the emulator on HOST:PORT (token `hf_emulator`; user `emulator`, org `emulator-org`).
+
+    Point any client at it: hfleet with `--api-url http://HOST:PORT/v2`, huggingface_hub by setting
+    `huggingface_hub.constants.INFERENCE_ENDPOINTS_ENDPOINT` to the same URL.
+    """
+    values["identities"] = tuple(values["identities"])
+    options = ServeOptions(**values)
+    _check(options)
+    sys.exit(run(options))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``serve_command`` on an argument list, for callers that still pass one (the CLI, until it
+    mounts ``serve_command`` or calls ``run``). The options are parsed once, by click."""
+    try:
+        serve_command.main(args=argv, prog_name="hfleet emulator serve", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ class Store:
         self._ids: dict[str, tuple[str, str]] = {}
         self._db: sqlite3.Connection | None = None
         self._depth = 0
+        self._key: bytes | None = None
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
@@ -45,6 +47,32 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS endpoints (namespace TEXT NOT NULL, name TEXT NOT NULL, "
                 "id TEXT NOT NULL UNIQUE, data TEXT NOT NULL, PRIMARY KEY (namespace, name))"
             )
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+    def vault_key(self) -> bytes:
+        """The state's fingerprint key: created once, shared by every process using the file."""
+        with self.lock:
+            if self._key is not None:
+                return self._key
+            fresh = secrets.token_hex(32)
+            if self._db is not None:
+                with self.transaction():
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO meta (key, value) VALUES ('vault_key', ?)", (fresh,)
+                    )
+                    row = self._db.execute("SELECT value FROM meta WHERE key = 'vault_key'").fetchone()
+                fresh = str(row[0])
+            self._key = bytes.fromhex(fresh)
+            return self._key
+
+    def clear(self) -> None:
+        """Forget every endpoint (the fingerprint key stays)."""
+        with self.transaction():
+            if self._db is None:
+                self._memory.clear()
+                self._ids.clear()
+            else:
+                self._db.execute("DELETE FROM endpoints")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -52,23 +52,14 @@ def new_emulator(**config: Any) -> Emulator:
 
 def reset(emulator: Emulator) -> None:
     """Empty the emulator (records, faults, request log) between tests sharing one server."""
-    for record in emulator.store.all():
-        emulator.store.delete(record["namespace"], record["name"])
-    emulator.faults.clear()
-    emulator.clear_requests()
+    emulator.reset()
 
 
 @contextlib.contextmanager
 def no_faults(emulator: Emulator) -> Iterator[None]:
     """Suspend the fault rules while the test itself looks (only between runs, never during one)."""
-    with emulator.faults.lock:
-        saved = list(emulator.faults.rules)
-        emulator.faults.rules.clear()
-    try:
+    with emulator.faults_suspended():
         yield
-    finally:
-        with emulator.faults.lock:
-            emulator.faults.rules[:0] = saved
 
 
 def writes(emulator: Emulator) -> list[Any]:

@@ -87,7 +87,7 @@ def test_one_inaccessible_namespace_stops_the_whole_run(tmp_path: Path, emu: Any
     code, out, err = run(url, specs, ["apply", "--yes"], token=helpers.ALICE_TOKEN)
     assert code == 1 and "no access to namespace 'emulator-org'" in err, out + err
     assert helpers.writes(emu) == []
-    assert emu.store.all() == []
+    assert emu.endpoints() == []
 
 
 def test_existing_endpoints_survive_an_unauthorized_prune(tmp_path: Path, emu: Any, url: str) -> None:
@@ -99,7 +99,7 @@ def test_existing_endpoints_survive_an_unauthorized_prune(tmp_path: Path, emu: A
         code, _, _ = run(url, specs, ["apply", "--yes", "--prune", "--force"], token=token)
         assert code == 1
     assert helpers.writes(emu) == []
-    assert {r["name"] for r in emu.store.all()} == {"a", "b"}
+    assert {e.name for e in emu.endpoints()} == {"a", "b"}
 
 
 def test_import_with_a_bad_token_writes_nothing(tmp_path: Path, emu: Any, url: str) -> None:

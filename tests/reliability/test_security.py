@@ -142,8 +142,10 @@ def test_every_command_keeps_every_secret_out_of_its_output(world: dict[str, Any
     )
     assert "Apply complete: 3 applied" in out, out + err
     # The secrets did reach the API (so the scan above is meaningful) ...
-    record = {r["name"]: r for r in world["emu"].store.all()}
-    assert record["api"]["secrets"] == {
+    emu = world["emu"]
+    record = {e.name: e for e in emu.endpoints()}
+    api_ns, img_ns = record["api"].namespace, record["private-img"].namespace
+    secrets = {
         "API_KEY": API_KEY,
         "DB_PASSWORD": DB_PASSWORD,
         "QUOTED": QUOTED,
@@ -151,12 +153,12 @@ def test_every_command_keeps_every_secret_out_of_its_output(world: dict[str, Any
         "BASE64ISH": BASE64ISH,
         "PEM": PEM,
     }
-    assert (
-        record["private-img"]["spec"]["model"]["image"]["custom"]["credentials"]["password"]
-        == REGISTRY_PASSWORD
-    )
+    assert record["api"].secret_names == tuple(sorted(secrets))
+    for key, value in secrets.items():
+        assert emu.secret_matches(api_ns, "api", key, value), key
+    assert emu.registry_password_matches(img_ns, "private-img", REGISTRY_PASSWORD)
     # ... and the fingerprint tag is not a recoverable form of them.
-    tags = " ".join(record["api"]["spec"]["tags"])
+    tags = " ".join(record["api"].spec["tags"])
     assert "hfleet-secrets:" in tags
     assert_clean("tags", tags)
     assert hfleet("plan", specs)[0] == 0
@@ -188,7 +190,8 @@ def test_a_rotated_secret_is_shown_as_rotated_never_by_value(
     hfleet("plan", specs, "--out", str(saved))
     assert_clean("saved rotation plan", saved.read_text())
     assert hfleet("apply", specs, "--yes", "--plan", str(saved))[0] == 0
-    assert {r["name"]: r for r in world["emu"].store.all()}["api"]["secrets"]["API_KEY"] == API_KEY_2
+    api = {e.name: e for e in world["emu"].endpoints()}["api"]
+    assert world["emu"].secret_matches(api.namespace, "api", "API_KEY", API_KEY_2)
 
 
 def test_error_paths_keep_secrets_out_of_messages(
@@ -377,7 +380,7 @@ def test_secrets_removed_from_the_spec_are_removed_from_the_endpoint(world: dict
     code, out, _ = hfleet("plan", str(specs))
     assert code == 2 and "(removed)" in out, out
     assert hfleet("apply", str(specs), "--yes")[0] == 0
-    record = emu.store.get("alice", "api")
-    assert record["secrets"] == {}
-    assert not any(t.startswith("hfleet-secrets:") for t in record["spec"]["tags"])
+    record = emu.endpoint("alice", "api")
+    assert record is not None and record.secret_names == ()
+    assert not any(t.startswith("hfleet-secrets:") for t in record.spec["tags"])
     assert hfleet("plan", str(specs))[0] == 0
