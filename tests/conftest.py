@@ -74,7 +74,6 @@ namespace: {namespace}
 defaults:
   vendor: aws
   region: us-east-1
-  type: authenticated
   accelerator: cpu
   instance_type: intel-spr
   instance_size: x2

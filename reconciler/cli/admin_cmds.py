@@ -155,60 +155,24 @@ def reconcile_cmd(
     return opts.EXIT_OK
 
 
-@click.group()
+class _EmulatorGroup(click.Group):
+    """``hfleet emulator``: its ``serve`` is the emulator's own click command (one parser, shared with
+    ``python -m reconciler.emulator``), imported only when used so ``hfleet --help`` stays fast."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return ["serve"]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name != "serve":
+            return None
+        from reconciler.emulator import server
+
+        return server.serve_command
+
+
+@click.group(cls=_EmulatorGroup)
 def emulator() -> None:
     """Serve the embedded emulator of the API (control plane, hardware, whoami and data plane)."""
-
-
-@emulator.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8765, show_default=True)
-@click.option("--state", "state", default=None, help="SQLite file to keep state in (default: in memory).")
-@click.option(
-    "--faults",
-    "faults",
-    default=None,
-    help="Fault rules: a JSON or YAML file (or set HFLEET_EMULATOR_FAULTS).",
-)
-@click.option(
-    "--speed",
-    type=click.Choice(["instant", "demo"]),
-    default="demo",
-    show_default=True,
-    help="State transitions: instant, or a few seconds each like a real (fast) cloud.",
-)
-@click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds added to each API call.")
-@click.option(
-    "--identity",
-    "identities",
-    multiple=True,
-    metavar="TOKEN=USER[:ORG,...]",
-    help="An extra token and who it is (repeatable).",
-)
-def serve(
-    host: str,
-    port: int,
-    state: str | None,
-    faults: str | None,
-    speed: str,
-    latency: float,
-    identities: tuple[str, ...],
-) -> int:
-    """Serve the emulator on HOST:PORT (token `hf_emulator`; user `emulator`, org `emulator-org`).
-
-    Point any client at it: hfleet with `--api-url http://HOST:PORT/v2`, huggingface_hub by setting
-    `huggingface_hub.constants.INFERENCE_ENDPOINTS_ENDPOINT` to the same URL.
-    """
-    from reconciler.emulator import server
-
-    argv = ["--host", host, "--port", str(port), "--speed", speed, "--latency", str(latency)]
-    if state:
-        argv += ["--state", state]
-    if faults:
-        argv += ["--faults", faults]
-    for identity in identities:
-        argv += ["--identity", identity]
-    return int(server.main(argv) or 0)
 
 
 COMMANDS = [import_, reconcile_cmd, emulator]
