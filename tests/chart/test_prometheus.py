@@ -40,7 +40,7 @@ def wait_until(check: Callable[[], Any], what: str, deadline: float) -> Any:
             value = check()
             if value:
                 return value
-        except (httpx.TransportError, KeyError, IndexError):
+        except (httpx.TransportError, KeyError, IndexError, ValueError):  # ValueError: 503 while starting
             pass
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
