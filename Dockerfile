@@ -1,8 +1,11 @@
 # hfleet container image: `docker build -t hfleet:0.1.0 .`
 #
-# Two stages: the builder turns this checkout into a wheel and installs it into a virtualenv under
-# /opt/hfleet; the runtime stage copies only that virtualenv (no compiler, no build tools, no sources,
-# not even pip).
+# Two stages. The builder installs the runtime dependencies from requirements.lock (exact versions,
+# every file checked against its sha256: `pip --require-hashes`), builds hfleet's wheel with the build
+# backend pinned the same way (requirements-build.lock), and installs that wheel without resolving
+# anything. Both lock files come from `make lock` (uv pip compile --generate-hashes). The runtime
+# stage copies only the resulting virtualenv, which never had pip, and removes the base image's own
+# pip, so nothing in the image can install packages.
 #
 # The base image is pinned by version tag AND by digest (the multi-arch index digest of
 # python:3.12.12-slim-trixie, the same image as python:3.12.12-slim), so a re-pushed tag cannot
@@ -20,22 +23,23 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 
 WORKDIR /src
 
-# Build tooling, pinned. The wheel's build backend (hatchling) and the runtime dependencies resolve
-# within pyproject.toml's ranges at build time; for a fully locked image add a constraints file
-# (pip's PIP_CONSTRAINT) generated from a tested environment.
-RUN python -m venv /opt/hfleet \
-    && /opt/hfleet/bin/pip install --no-cache-dir pip==25.3 wheel==0.45.1
+# The runtime dependencies first (a layer that changes only with the lock), into a venv without pip:
+# the base image's pip installs into it with --python. Wheels only: no build step runs here.
+COPY requirements.lock requirements-build.lock ./
+RUN python -m venv --without-pip /opt/hfleet \
+    && python -m pip --python /opt/hfleet/bin/python install --no-cache-dir --require-hashes \
+       --only-binary=:all: --no-deps -r requirements.lock
 
+# hfleet's wheel, built offline from this checkout by the locked build backend (in a throw-away venv),
+# then installed by whatever name it has, with --no-deps: everything it needs is already there.
 COPY pyproject.toml README.md ./
 COPY reconciler ./reconciler
-
-# The wheel first (what `pip install hfleet` would get), then the venv from the wheel only.
-# pip and wheel leave the venv at the end: the runtime image cannot install anything, and carries
-# two packages fewer for scanners to flag.
-RUN /opt/hfleet/bin/pip wheel --no-cache-dir --no-deps --wheel-dir /dist . \
-    && /opt/hfleet/bin/pip install --no-cache-dir /dist/hfleet-0.1.0-py3-none-any.whl \
-    && /opt/hfleet/bin/hfleet --version \
-    && /opt/hfleet/bin/pip uninstall --yes --quiet wheel pip
+RUN python -m venv /opt/build \
+    && /opt/build/bin/pip install --no-cache-dir --require-hashes --only-binary=:all: --no-deps \
+       -r requirements-build.lock \
+    && /opt/build/bin/pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /dist . \
+    && python -m pip --python /opt/hfleet/bin/python install --no-cache-dir --no-deps --no-index /dist/*.whl \
+    && /opt/hfleet/bin/hfleet --version
 
 
 FROM python:3.12.12-slim-trixie@sha256:f3fa41d74a768c2fce8016b98c191ae8c1bacd8f1152870a3f9f87d350920b7c AS runtime
@@ -63,8 +67,10 @@ ENV PATH=/opt/hfleet/bin:$PATH \
     HFLEET_STATE_DIR=/var/lib/hfleet \
     HOME=/tmp
 
-# A fixed numeric user and group so Kubernetes can check runAsNonRoot without a passwd lookup.
-RUN groupadd --system --gid 10001 hfleet \
+# The base image's pip goes (the venv below never had one). A fixed numeric user and group so
+# Kubernetes can check runAsNonRoot without a passwd lookup.
+RUN python -m pip uninstall --yes --quiet pip \
+    && groupadd --system --gid 10001 hfleet \
     && useradd --system --uid 10001 --gid 10001 --home-dir /tmp --no-create-home \
        --shell /usr/sbin/nologin hfleet \
     && mkdir -p /var/lib/hfleet /specs \
@@ -83,6 +89,10 @@ USER 10001:10001
 
 # The controller's /healthz, /readyz and /metrics (`hfleet reconcile --listen 0.0.0.0:8080`).
 EXPOSE 8080
+
+# No Docker HEALTHCHECK: the image runs one-shot commands (plan, apply) as often as the controller,
+# and Kubernetes, where the controller runs, probes /healthz and /readyz itself (the chart does).
+HEALTHCHECK NONE
 
 ENTRYPOINT ["hfleet"]
 CMD ["--help"]

@@ -1,18 +1,21 @@
 """``make audit``: pip-audit the pinned runtime dependencies (``requirements.lock``).
 
-Runs ``pip-audit --strict -r requirements.lock`` (pins only, no resolution). A known vulnerability
-fails the target. When the vulnerability service cannot be reached (offline machine, a package index
-mirror without PyPI's per-release JSON API), the audit cannot tell anything: it prints a loud warning
-and exits 0 so ``make test`` still works offline; set ``HFLEET_AUDIT_REQUIRED=1`` (CI with network)
-to make that a failure too. The lock file is first checked against the installed environment (a
-warning when they differ, fatal with ``HFLEET_AUDIT_REQUIRED=1``).
+Runs ``pip-audit --strict --require-hashes -r requirements.lock`` (the lock is complete and hashed, as
+``make lock`` writes it with uv: nothing is resolved). A known vulnerability fails the target. When
+the vulnerability service cannot be reached (offline machine, a package index mirror without PyPI's
+per-release JSON API), the audit cannot tell anything: it prints a loud warning and exits 0 so
+``make test`` still works offline; set ``HFLEET_AUDIT_REQUIRED=1`` (CI with network) to make that a
+failure too. The lock is first compared with the packages installed in the venv (a warning when
+they differ, fatal with ``HFLEET_AUDIT_REQUIRED=1``): the tests ran against the installed ones.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 LOCK = Path("requirements.lock")
@@ -27,21 +30,36 @@ UNREACHABLE = (
 )
 
 
+def drift(lock: Path = LOCK) -> list[str]:
+    """``name: locked X, installed Y`` for each pin the venv has at another version (or not at all)."""
+    out = []
+    for match in re.finditer(r"^([a-z0-9][a-z0-9.\-]*)==([^\s;]+)", lock.read_text(), re.M):
+        name, version = match.groups()
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = "nothing"
+        if installed != version:
+            out.append(f"{name}: locked {version}, installed {installed}")
+    return out
+
+
 def main() -> int:
     python = sys.executable
     required = os.environ.get("HFLEET_AUDIT_REQUIRED") == "1"
-    check = subprocess.run([python, "scripts/lock.py", "--check", "--out", str(LOCK)], check=False)
-    if check.returncode != 0:
+    differences = drift()
+    if differences:
         # A fresh `make` may resolve newer versions than the lock: say so, audit the lock anyway.
         print(
-            f"WARNING: {LOCK} differs from the installed packages; the audit below covers the lock.",
+            f"WARNING: {LOCK} differs from the installed packages ({'; '.join(differences)}); "
+            "the audit below covers the lock. `make lock UPGRADE=1` moves the lock forward.",
             file=sys.stderr,
         )
         if required:
-            return check.returncode
+            return 1
     bin_dir = Path(python).parent
     audit = str(bin_dir / "pip-audit") if (bin_dir / "pip-audit").exists() else "pip-audit"
-    cmd = [audit, "--strict", "--no-deps", "--disable-pip", "-r", str(LOCK), "--timeout", "10"]
+    cmd = [audit, "--strict", "--disable-pip", "--require-hashes", "-r", str(LOCK), "--timeout", "10"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     output = proc.stdout + proc.stderr
     if proc.returncode == 0:

@@ -1,148 +1,55 @@
 """The Helm chart in charts/hfleet: rendered offline, linted, and every manifest schema-checked.
 
-Rendering uses helm-python-sdk (Helm v4's engine as a library, no helm binary, no cluster, no network):
-``Chart.render`` coalesces the values and checks them against values.schema.json exactly like
-``helm template``/``helm install``. Each value set is rendered once (module-scoped fixtures); every
-manifest is validated with kubernetes-validate against Kubernetes 1.33 in strict mode (unknown fields
-are errors). The ServiceMonitor is a CRD kubernetes-validate has no schema for; its shape is checked
-by hand.
+Each value set (the chart's ci/ files) is rendered once and every manifest validated, built-in kinds
+with kubernetes-validate at the oldest and newest supported Kubernetes, the Prometheus Operator kinds
+against their CRDs (tests/chart/helpers.py). The composition features (umbrella charts, NetworkPolicy,
+helm test, secrets directory) are in test_compose.py; alerts and the dashboard in test_monitoring.py.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
 import shlex
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import helm_python as helm
 import pytest
 import yaml
 
-helm = pytest.importorskip("helm_python", reason="helm-python-sdk (the dev extra) is not installed")
-kubernetes_validate = pytest.importorskip(
-    "kubernetes_validate", reason="kubernetes-validate is not installed"
+from tests.chart.helpers import (
+    CHART,
+    GIT_SYNC_CONTAINERS,
+    GIT_SYNC_UID,
+    KUBE_VERSION,
+    KUBE_VERSIONS,
+    NAMESPACE,
+    RELEASE,
+    ROOT,
+    VALUE_SETS,
+    Manifest,
+    all_containers,
+    by_kind,
+    deep_merge,
+    hfleet_container,
+    manifests,
+    notes,
+    one,
+    pod_spec,
+    validate,
+    workload,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "charts" / "hfleet"
-CI_VALUES = CHART / "ci"
-KUBE_VERSION = "1.33.0"
-# Every manifest is also checked against the oldest Kubernetes the chart admits (Chart.yaml's
-# kubeVersion) and the newest kubernetes-validate ships, so a field too new or removed shows.
-KUBE_MIN_VERSION = re.fullmatch(
-    r">=(\d+\.\d+\.\d+)-0", yaml.safe_load((CHART / "Chart.yaml").read_text())["kubeVersion"]
-)
-assert KUBE_MIN_VERSION is not None, "Chart.yaml kubeVersion is expected as >=X.Y.Z-0"
-KUBE_VERSIONS = sorted(
-    {KUBE_MIN_VERSION.group(1), KUBE_VERSION, kubernetes_validate.utils.latest_version()},
-    key=lambda v: tuple(int(part) for part in v.split(".")),
-)
-RELEASE = "hfleet"
-NAMESPACE = "fleet-system"
-
-Manifest = dict[str, Any]
-# git-sync's image runs as 65533:65533, the only UID in its /etc/passwd (ssh needs one).
-GIT_SYNC_UID = 65533
-GIT_SYNC_CONTAINERS = {"git-clone", "git-sync"}
-
-
-def ci_values(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((CI_VALUES / f"{name}-values.yaml").read_text())
-    return data
-
-
-def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-# The value sets: the chart's ci/ files (also what `ct lint` uses) plus a git-backed controller.
-VALUE_SETS: dict[str, dict[str, Any]] = {
-    "cronjob": ci_values("cronjob"),
-    "controller": ci_values("controller"),
-    "git": ci_values("git"),
-    "git-controller": deep_merge(ci_values("git"), {"mode": "controller"}),
-    "secrets": ci_values("secrets"),
-}
-
-
-@pytest.fixture(scope="module")
-def chart() -> Iterator[Any]:
-    with helm.Chart.load(CHART) as loaded:
-        yield loaded
-
-
-@functools.cache
-def _render(name: str) -> tuple[tuple[str, str], ...]:
-    with helm.Chart.load(CHART) as loaded:
-        out = loaded.render(VALUE_SETS[name], name=RELEASE, namespace=NAMESPACE)
-    return tuple(sorted(out.items()))
-
-
-def manifests(name: str) -> list[Manifest]:
-    docs: list[Manifest] = []
-    for path, text in _render(name):
-        if path.endswith("NOTES.txt"):
-            continue
-        docs.extend(doc for doc in yaml.safe_load_all(text) if doc)
-    return docs
-
-
-def notes(name: str) -> str:
-    return dict(_render(name))[f"{CHART.name}/templates/NOTES.txt"]
-
-
-def by_kind(docs: list[Manifest], kind: str) -> list[Manifest]:
-    return [d for d in docs if d["kind"] == kind]
-
-
-def one(docs: list[Manifest], kind: str) -> Manifest:
-    found = by_kind(docs, kind)
-    assert len(found) == 1, f"expected one {kind}, got {[d['metadata']['name'] for d in found]}"
-    return found[0]
-
-
-def pod_spec(doc: Manifest) -> dict[str, Any]:
-    if doc["kind"] == "CronJob":
-        spec: dict[str, Any] = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    else:
-        spec = doc["spec"]["template"]["spec"]
-    return spec
-
-
-def workload(docs: list[Manifest]) -> Manifest:
-    found = by_kind(docs, "CronJob") + by_kind(docs, "Deployment")
-    assert len(found) == 1
-    return found[0]
-
-
-def hfleet_container(spec: dict[str, Any]) -> dict[str, Any]:
-    (container,) = [c for c in spec["containers"] if c["name"] == "hfleet"]
-    return container
-
-
-def all_containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(spec.get("initContainers", [])) + list(spec["containers"])
-
-
-@pytest.fixture(scope="module", params=sorted(VALUE_SETS))
-def value_set(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
 
 # --- every value set ------------------------------------------------------------------------------
 
 
-def test_lint_is_clean(value_set: str) -> None:
-    report = helm.lint(CHART, VALUE_SETS[value_set], strict=True, namespace=NAMESPACE, kube_version="v1.33.0")
+@pytest.mark.parametrize("kube_version", [KUBE_VERSIONS[0], KUBE_VERSIONS[-1]])
+def test_lint_is_clean(value_set: str, kube_version: str) -> None:
+    """`helm lint --strict` at the oldest and the newest supported Kubernetes."""
+    report = helm.lint(
+        CHART, VALUE_SETS[value_set], strict=True, namespace=NAMESPACE, kube_version=f"v{kube_version}"
+    )
     assert report["errors"] == []
     assert [m for m in report["messages"] if m["severity"] >= 2] == []
 
@@ -152,13 +59,7 @@ def test_manifests_validate_against_kubernetes(value_set: str, kube_version: str
     docs = manifests(value_set)
     assert docs
     for doc in docs:
-        if doc["kind"] == "ServiceMonitor":
-            continue  # a CRD: no schema in kubernetes-validate; see test_service_monitor_shape
-        try:
-            kubernetes_validate.validate(doc, kube_version, strict=True)
-        except kubernetes_validate.ValidationError as exc:
-            where = ".".join(str(p) for p in exc.path)
-            pytest.fail(f"{kube_version}: {doc['kind']}/{doc['metadata']['name']}: {where}: {exc.message}")
+        validate(doc, kube_version)
 
 
 def test_every_resource_is_labelled(value_set: str) -> None:
@@ -276,7 +177,7 @@ def test_hfleet_reads_a_mounted_config_map(tmp_path: Path) -> None:
 
 def test_cronjob_defaults() -> None:
     docs = manifests("cronjob")
-    assert {d["kind"] for d in docs} == {"ServiceAccount", "ConfigMap", "CronJob"}
+    assert {d["kind"] for d in docs} == {"ServiceAccount", "ConfigMap", "CronJob", "Pod"}  # Pod: helm test
     cron = one(docs, "CronJob")
     assert cron["metadata"]["name"] == RELEASE
     spec = cron["spec"]
@@ -383,7 +284,16 @@ def test_cronjob_wait_smoke_and_prune(chart: Any) -> None:
 
 def test_controller_deployment() -> None:
     docs = manifests("controller")
-    assert {d["kind"] for d in docs} == {"ServiceAccount", "Deployment", "Service", "ServiceMonitor"}
+    assert {d["kind"] for d in docs} == {
+        "ServiceAccount",
+        "Deployment",
+        "Service",
+        "ServiceMonitor",
+        "PrometheusRule",
+        "ConfigMap",  # the Grafana dashboard
+        "NetworkPolicy",
+        "Pod",  # helm test
+    }
     deploy = one(docs, "Deployment")
     assert deploy["spec"]["replicas"] == 1
     assert deploy["spec"]["strategy"] == {"type": "Recreate"}
@@ -562,8 +472,11 @@ def test_extra_env_from_and_secret_files() -> None:
     assert {"name": "TZ", "value": "UTC"} in container["env"]
     volumes = {v["name"]: v for v in pod["volumes"]}
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    # Every Secret in its own directory under the one secrets directory hfleet is told about.
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["HFLEET_SECRETS_DIR"] == "/run/secrets/hfleet"
     for entry in values["secretFiles"]:
-        mount = mounts[entry["mountPath"]]
+        mount = mounts[f"/run/secrets/hfleet/{entry.get('dir', entry['secretName'])}"]
         assert mount["readOnly"] is True
         secret = volumes[mount["name"]]["secret"]
         assert secret["secretName"] == entry["secretName"]
@@ -611,11 +524,11 @@ BAD_VALUES: dict[str, dict[str, Any]] = {
     "unconfined seccomp": deep_merge(
         BASE, {"podSecurityContext": {"seccompProfile": {"type": "Unconfined"}}}
     ),
-    "relative secret file mount": deep_merge(
-        BASE, {"secretFiles": [{"secretName": "s", "mountPath": "etc/secrets"}]}
-    ),
-    "secret file over the state dir": deep_merge(
-        BASE, {"secretFiles": [{"secretName": "s", "mountPath": "/var/lib/hfleet"}]}
+    "relative secrets dir": deep_merge(BASE, {"secretFilesDir": "etc/secrets"}),
+    "secrets dir over the state dir": deep_merge(BASE, {"secretFilesDir": "/var/lib/hfleet/secrets"}),
+    "secret file dir with a slash": deep_merge(BASE, {"secretFiles": [{"secretName": "s", "dir": "a/b"}]}),
+    "secret file with its own mount path": deep_merge(
+        BASE, {"secretFiles": [{"secretName": "s", "mountPath": "/etc/secrets"}]}
     ),
     "envFrom with a literal": deep_merge(
         BASE, {"extraEnvFrom": [{"secretRef": {"name": "s"}, "value": "x"}]}
@@ -648,8 +561,10 @@ BAD_VALUE_LOCATIONS: dict[str, str] = {
     "capability added": "'/securityContext/capabilities/add'",
     "capabilities kept": "'/securityContext/capabilities/drop'",
     "unconfined seccomp": "'/podSecurityContext/seccompProfile/type'",
-    "relative secret file mount": "'/secretFiles/0/mountPath'",
-    "secret file over the state dir": "'/secretFiles/0/mountPath'",
+    "relative secrets dir": "'/secretFilesDir'",
+    "secrets dir over the state dir": "'/secretFilesDir'",
+    "secret file dir with a slash": "'/secretFiles/0/dir'",
+    "secret file with its own mount path": "additional properties 'mountPath'",
     "envFrom with a literal": "'/extraEnvFrom/0'",
     "bad image digest": "'/image/digest'",
     "log format": "'/logFormat'",
@@ -715,5 +630,5 @@ def test_docs_helm_commands_render(chart: Any, monkeypatch: pytest.MonkeyPatch) 
             if path.endswith("NOTES.txt"):
                 continue
             for doc in yaml.safe_load_all(text):
-                if doc and doc["kind"] != "ServiceMonitor":
-                    kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+                if doc:
+                    validate(doc, KUBE_VERSION)

@@ -27,11 +27,15 @@ app.kubernetes.io/name: {{ include "hfleet.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{- define "hfleet.labels" -}}
+{{- define "hfleet.commonLabels" -}}
 helm.sh/chart: {{ include "hfleet.chart" . }}
 {{ include "hfleet.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "hfleet.labels" -}}
+{{ include "hfleet.commonLabels" . }}
 app.kubernetes.io/component: {{ .Values.mode }}
 {{- end }}
 
@@ -111,6 +115,8 @@ app.kubernetes.io/component: {{ .Values.mode }}
     - {{ printf "--depth=%d" (int $git.depth) | quote }}
     {{- if .oneTime }}
     - --one-time
+    {{- else }}
+    - {{ printf "--http-bind=:%d" (int $git.httpPort) | quote }}
     {{- end }}
     {{- if eq $git.auth.type "https" }}
     - {{ printf "--username=%s" $git.auth.username | quote }}
@@ -126,6 +132,16 @@ app.kubernetes.io/component: {{ .Values.mode }}
   env:
     - name: HOME
       value: /tmp
+  {{- if not .oneTime }}
+  ports:
+    - name: git-sync
+      containerPort: {{ $git.httpPort }}
+      protocol: TCP
+  livenessProbe:
+    {{- toYaml $git.livenessProbe | nindent 4 }}
+  readinessProbe:
+    {{- toYaml $git.readinessProbe | nindent 4 }}
+  {{- end }}
   securityContext:
     {{- toYaml (mergeOverwrite (deepCopy $v.securityContext) (dict "runAsUser" $git.runAsUser "runAsGroup" $git.runAsGroup)) | nindent 4 }}
   resources:
@@ -141,6 +157,57 @@ app.kubernetes.io/component: {{ .Values.mode }}
       mountPath: /etc/git-secret
       readOnly: true
     {{- end }}
+{{- end }}
+
+{{/* Where the hfleet container reads the specs: the git checkout or the ConfigMap, read-only. */}}
+{{- define "hfleet.specsMount" -}}
+{{- if eq .Values.specs.source "git" -}}
+- name: specs-git
+  mountPath: /git
+  readOnly: true
+{{- else -}}
+- name: specs
+  mountPath: /specs
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* The volumes behind hfleet.specsMount (and git-sync's own). */}}
+{{- define "hfleet.specsVolumes" -}}
+{{- if eq .Values.specs.source "git" -}}
+- name: specs-git
+  emptyDir: {}
+- name: git-tmp
+  emptyDir:
+    sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- if ne .Values.specs.git.auth.type "none" }}
+- name: git-secret
+  secret:
+    secretName: {{ .Values.specs.git.auth.existingSecret | quote }}
+    defaultMode: 0440
+{{- end }}
+{{- else -}}
+- name: specs
+  configMap:
+    name: {{ include "hfleet.specsConfigMap" . | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Checks the schema cannot express; included by every workload template, so a bad value fails
+     `helm template` and `helm install` before anything is applied. */}}
+{{- define "hfleet.validate" -}}
+{{- /* A Hugging Face token pasted anywhere in the values (the message never repeats it). */ -}}
+{{- if regexMatch "hf_[A-Za-z0-9]{30,}" (toJson .Values) }}
+{{- fail "a literal Hugging Face token is in the values; put it in a Secret and set token.existingSecret" }}
+{{- end }}
+{{- $dirs := dict }}
+{{- range .Values.secretFiles }}
+{{- $dir := default .secretName .dir }}
+{{- if hasKey $dirs $dir }}
+{{- fail (printf "secretFiles: two Secrets are mounted at %s/%s; give one a different dir" $.Values.secretFilesDir $dir) }}
+{{- end }}
+{{- $_ := set $dirs $dir true }}
+{{- end }}
 {{- end }}
 
 {{/* The pod spec shared by the CronJob's Jobs and the controller's Deployment. */}}
@@ -186,6 +253,9 @@ containers:
       {{- end }}
       - name: HFLEET_STATE_DIR
         value: /var/lib/hfleet
+      # Specs' from_file secrets are read only below this directory (the secretFiles mounts).
+      - name: HFLEET_SECRETS_DIR
+        value: {{ .Values.secretFilesDir | quote }}
       - name: HOME
         value: /tmp
       - name: PYTHONDONTWRITEBYTECODE
@@ -216,18 +286,10 @@ containers:
         mountPath: /tmp
       - name: state
         mountPath: /var/lib/hfleet
-      {{- if $git }}
-      - name: specs-git
-        mountPath: /git
-        readOnly: true
-      {{- else }}
-      - name: specs
-        mountPath: /specs
-        readOnly: true
-      {{- end }}
+      {{- include "hfleet.specsMount" . | nindent 6 }}
       {{- range $i, $f := .Values.secretFiles }}
       - name: {{ printf "secret-file-%d" $i }}
-        mountPath: {{ $f.mountPath | quote }}
+        mountPath: {{ printf "%s/%s" $.Values.secretFilesDir (default $f.secretName $f.dir) | quote }}
         readOnly: true
       {{- end }}
   {{- if and $git $controller }}
@@ -240,23 +302,7 @@ volumes:
   - name: state
     emptyDir:
       sizeLimit: {{ .Values.stateSizeLimit }}
-  {{- if $git }}
-  - name: specs-git
-    emptyDir: {}
-  - name: git-tmp
-    emptyDir:
-      sizeLimit: {{ .Values.tmpSizeLimit }}
-  {{- if ne .Values.specs.git.auth.type "none" }}
-  - name: git-secret
-    secret:
-      secretName: {{ .Values.specs.git.auth.existingSecret | quote }}
-      defaultMode: 0440
-  {{- end }}
-  {{- else }}
-  - name: specs
-    configMap:
-      name: {{ include "hfleet.specsConfigMap" . | quote }}
-  {{- end }}
+  {{- include "hfleet.specsVolumes" . | nindent 2 }}
   {{- range $i, $f := .Values.secretFiles }}
   - name: {{ printf "secret-file-%d" $i }}
     secret:
