@@ -146,7 +146,7 @@ def reconcile_cmd(
                 session,
                 options,
                 interval=interval,
-                on_pass=lambda result: state.record(result.result == "ok", result.message),
+                on_pass=lambda result: state.record(result.result == "ok", result.message, result.result),
                 max_passes=max_passes,
             )
         finally:
