@@ -138,14 +138,15 @@ def test_unreachable_endpoint_is_a_connection_error() -> None:
         text(f"http://127.0.0.1:{port}/e/x", timeout=2)
 
 
-def test_validation_error_is_an_http_error_with_a_short_body(plane: fakeplane.LoopbackPlane) -> None:
+def test_a_422_is_a_validation_error_as_in_huggingface_hub(plane: fakeplane.LoopbackPlane) -> None:
     with (
         InferenceClient(plane.add(), timeout=5) as client,
-        pytest.raises(errors.InferenceHTTPError) as caught,
+        pytest.raises(errors.ValidationError) as caught,
     ):
         client.text_generation("Hi", max_new_tokens=0)
     assert caught.value.status == 422 and "max_new_tokens" in caught.value.body
-    assert type(caught.value) is errors.InferenceHTTPError and len(caught.value.body) <= errors.BODY_LIMIT
+    assert isinstance(caught.value, errors.TextGenerationError | errors.InferenceHTTPError)
+    assert len(caught.value.body) <= errors.BODY_LIMIT
 
 
 def test_unknown_route_is_404(plane: fakeplane.LoopbackPlane) -> None:
@@ -190,8 +191,24 @@ def test_a_stream_answered_with_plain_json_is_a_response_error(plane: fakeplane.
         (
             400,
             '{"error": "Input validation error: failed", "error_type": "validation"}',
-            errors.InferenceHTTPError,
+            errors.ValidationError,
         ),
+        (422, '{"error": "Input validation error: `top_p` must be > 0.0"}', errors.ValidationError),
+        (422, '{"error": "Input validation error", "error_type": "Validation"}', errors.ValidationError),
+        (429, '{"error": "Model is overloaded", "error_type": "overloaded"}', errors.OverloadedError),
+        (429, "Too Many Requests", errors.OverloadedError),
+        (
+            424,
+            '{"error": "Request failed during generation", "error_type": "generation"}',
+            errors.GenerationError,
+        ),
+        (
+            500,
+            '{"error": "Incomplete generation", "error_type": "incomplete_generation"}',
+            errors.IncompleteGenerationError,
+        ),
+        (500, '{"error": "odd", "error_type": "tokenizer"}', errors.TextGenerationError),
+        (400, "Bad Request: inputs must be a string", errors.BadRequestError),
         (401, "", errors.InferenceAuthError),
         (403, "", errors.InferenceAuthError),
         (500, '{"error": "boom"}', errors.InferenceHTTPError),
@@ -208,3 +225,21 @@ def test_from_response_cuts_the_body_and_scrubs_the_token() -> None:
         status=500, body=f"echo {token} " + "x" * 1000, method="POST", url="http://h/e/x", token=token
     )
     assert token not in str(error) and token not in error.body and len(error.body) <= errors.BODY_LIMIT
+
+
+def test_a_timeout_is_a_builtin_timeout_error_and_a_bad_request_a_value_error() -> None:
+    """``except TimeoutError`` / ``except ValueError`` written for huggingface_hub keep working."""
+    assert issubclass(errors.InferenceTimeoutError, TimeoutError)
+    assert issubclass(errors.InferenceTimeoutError, ReconcilerError)
+    assert str(errors.InferenceTimeoutError("no answer")) == "no answer"
+    assert issubclass(errors.BadRequestError, ValueError)
+    assert issubclass(errors.BadRequestError, errors.InferenceHTTPError)
+
+
+@pytest.mark.parametrize(("header", "seconds"), [("7", 7.0), ("-3", 0.0), ("soon", None), (None, None)])
+def test_retry_after_is_read_by_the_shared_parser(header: str | None, seconds: float | None) -> None:
+    headers = {} if header is None else {"retry-after": header}
+    error = errors.from_response(
+        status=503, body="starting", method="GET", url="http://h/e/x", token=None, headers=headers
+    )
+    assert error.retry_after == seconds
