@@ -89,7 +89,7 @@ def probe(spec: spec_models.EndpointSpec, client: InferenceClient) -> tuple[bool
         answer = result.choices[0].message.content or ""
     elif task in ("feature-extraction", "sentence-embeddings", "sentence-similarity"):
         output = client.feature_extraction(text)
-        answer = "" if not output else f"vector of {len(output)}"
+        answer = "" if not output or not output[0] else f"vector of {len(output[0])}"
     elif task in ("text-classification", "sentiment-analysis", "zero-shot-classification"):
         labels = client.text_classification(text)
         answer = labels[0].label if labels else ""

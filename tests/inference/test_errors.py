@@ -11,6 +11,7 @@ import structlog
 from reconciler.errors import ReconcilerError
 from reconciler.inference import InferenceClient, errors
 from tests.inference import fakeplane
+from tests.inference.conftest import FakeTime
 
 
 def text(url: str, **kw: object) -> str:
@@ -53,12 +54,15 @@ def test_failed_is_named_and_not_retried(plane: fakeplane.LoopbackPlane) -> None
     assert len(plane.endpoint(url).seen) == 1
 
 
-def test_starting_is_retried_until_it_runs(plane: fakeplane.LoopbackPlane, token: str) -> None:
+def test_starting_is_retried_until_it_runs(
+    plane: fakeplane.LoopbackPlane, token: str, fake_time: FakeTime
+) -> None:
     url = plane.add(state="initializing", type="authenticated")
     plane.endpoint(url).start_polls = 3
     with structlog.testing.capture_logs() as events:
-        assert text(url, token=token, timeout=5)
+        assert text(url, token=token, timeout=5, sleep=fake_time.sleep, clock=fake_time.clock)
     assert len(plane.endpoint(url).seen) == 4 and plane.endpoint(url).state == "running"
+    assert fake_time.slept == [0.1, 0.2, 0.5]  # tenacity waited BACKOFF's steps, on the injected sleep
     retries = [e for e in events if e["event"] == "inference.retry"]
     assert [(e["attempt"], e["delay"], e["reason"]) for e in retries] == [
         (1, 0.1, "EndpointStartingError"),
@@ -68,39 +72,48 @@ def test_starting_is_retried_until_it_runs(plane: fakeplane.LoopbackPlane, token
     assert token not in repr(events)
 
 
-def test_starting_beyond_the_timeout_says_so(plane: fakeplane.LoopbackPlane) -> None:
+def test_starting_beyond_the_timeout_says_so(plane: fakeplane.LoopbackPlane, fake_time: FakeTime) -> None:
     url = plane.add(state="pending")
     plane.endpoint(url).start_polls = 1000
-    started = time.monotonic()
     with pytest.raises(errors.EndpointStartingError, match="still starting") as caught:
-        text(url, timeout=0.6)
-    assert time.monotonic() - started < 1.5
-    assert "gave up after" in str(caught.value) and caught.value.status == 503
+        text(url, timeout=0.6, sleep=fake_time.sleep, clock=fake_time.clock)
+    # 0.1 + 0.2 spent; the next wait (0.5) would end past the 0.6 s budget, so it stops there
+    assert fake_time.slept == [0.1, 0.2] and len(plane.endpoint(url).seen) == 3
+    assert "gave up after 0.3 s" in str(caught.value) and caught.value.status == 503
 
 
-def test_without_a_timeout_nothing_is_retried(plane: fakeplane.LoopbackPlane) -> None:
+def test_without_a_timeout_nothing_is_retried(plane: fakeplane.LoopbackPlane, fake_time: FakeTime) -> None:
     url = plane.add(state="initializing")
     with pytest.raises(errors.EndpointStartingError):
-        text(url)
-    assert len(plane.endpoint(url).seen) == 1
+        text(url, sleep=fake_time.sleep, clock=fake_time.clock)
+    assert len(plane.endpoint(url).seen) == 1 and fake_time.slept == []
 
 
-def test_retry_after_is_honoured(plane: fakeplane.LoopbackPlane) -> None:
+def test_retry_after_is_honoured(plane: fakeplane.LoopbackPlane, fake_time: FakeTime) -> None:
     url = plane.add(state="initializing")
     plane.endpoint(url).start_polls = 1
-    plane.endpoint(url).retry_after = "0.3"
-    started = time.monotonic()
-    assert text(url, timeout=5)
-    assert time.monotonic() - started >= 0.3
+    plane.endpoint(url).retry_after = "1.5"
+    assert text(url, timeout=5, sleep=fake_time.sleep, clock=fake_time.clock)
+    assert fake_time.slept == [1.5]  # the server's hint, not BACKOFF's 0.1
 
 
-def test_retry_after_beyond_the_budget_gives_up_at_once(plane: fakeplane.LoopbackPlane) -> None:
+def test_retry_after_as_an_http_date_is_honoured(plane: fakeplane.LoopbackPlane, fake_time: FakeTime) -> None:
+    url = plane.add(state="initializing")
+    plane.endpoint(url).start_polls = 1
+    plane.endpoint(url).retry_after = "Thu, 01 Jan 1970 00:00:00 GMT"  # in the past: retry at once
+    assert text(url, timeout=5, sleep=fake_time.sleep, clock=fake_time.clock)
+    assert fake_time.slept == [0.0]
+
+
+def test_retry_after_beyond_the_budget_gives_up_at_once(
+    plane: fakeplane.LoopbackPlane, fake_time: FakeTime
+) -> None:
     url = plane.add(state="initializing")
     plane.endpoint(url).retry_after = "120"
-    started = time.monotonic()
-    with pytest.raises(errors.EndpointStartingError):
-        text(url, timeout=2)
-    assert time.monotonic() - started < 1 and len(plane.endpoint(url).seen) == 1
+    with pytest.raises(errors.EndpointStartingError) as caught:
+        text(url, timeout=2, sleep=fake_time.sleep, clock=fake_time.clock)
+    assert fake_time.slept == [] and len(plane.endpoint(url).seen) == 1
+    assert caught.value.retry_after == 120.0
 
 
 def test_scaled_to_zero_is_woken_by_the_header_in_one_request(plane: fakeplane.LoopbackPlane) -> None:
