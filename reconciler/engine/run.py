@@ -46,7 +46,9 @@ __all__ = [
     "state_dir",
 ]
 
-EMULATOR_BASE = "http://emulator.hfleet.local"
+# A loopback name (RFC 6761 .localhost): the in-process emulator never leaves this machine, and smoke
+# sends the token in plain http only to loopback (reconciler.net.urls).
+EMULATOR_BASE = "http://emulator.localhost"
 EMULATOR_TOKEN = "hf_emulator"
 log = logs.get_logger(__name__)
 

@@ -377,3 +377,11 @@ class AsyncInferenceClient:
         Returns the read (and closed) response: use ``.json()``, ``.content`` or ``.headers``.
         """
         return await self._send("POST", path, json=json, content=content, headers=headers)
+
+    async def get(self, path: str = "", *, headers: Mapping[str, str] | None = None) -> httpx.Response:
+        """Any GET (``GET {model}{path}``), with the same auth, wake-up, retries and errors as ``post``.
+
+        Unlike ``health``, a non-2xx answer raises (with its ``status``), so a caller can tell a 404
+        from a 503; smoke probes of the health route use it for that.
+        """
+        return await self._send("GET", path, headers=headers)

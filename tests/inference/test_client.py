@@ -7,7 +7,7 @@ import math
 import httpx
 import pytest
 
-from reconciler.inference import InferenceClient, types
+from reconciler.inference import InferenceClient, errors, types
 from tests.inference import fakeplane
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
@@ -116,6 +116,10 @@ def test_post_and_endpoint_info(plane: fakeplane.LoopbackPlane) -> None:
         assert response.status_code == 200 and response.json()["inputs"].startswith("Paris")
         assert client.post("/generate", json={"inputs": "Hi"}).json()["generated_text"]
         assert client.get_endpoint_info()["model_id"] == "acme/model"
+        assert client.get("/info").json()["model_id"] == "acme/model"
+        with pytest.raises(errors.InferenceHTTPError) as caught:
+            client.get("/no-such-route")  # unlike health(), a refusal says its status
+        assert caught.value.status == 404
 
 
 def test_token_goes_in_the_authorization_header_only(plane: fakeplane.LoopbackPlane, token: str) -> None:
