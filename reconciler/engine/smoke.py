@@ -76,57 +76,61 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def _call(spec: spec_models.EndpointSpec, client: InferenceClient) -> tuple[str, str]:
-    """Send the endpoint's probe; returns (task, answer text). Raises the client's errors."""
+def _task(spec: spec_models.EndpointSpec) -> str:
+    """The call a probe makes: the smoke task, else the endpoint's (chat for OpenAI-style servers)."""
     smoke = spec.smoke or spec_models.SmokeSpec()
     task = smoke.task or spec.task or "health"
     openai_style = spec.image is not None and spec.image.variant in _OPENAI_STYLE
     if smoke.task is None and task == "text-generation" and openai_style:
         task = "chat-completion"  # vLLM, SGLang, llama.cpp and hf-serve answer the messages API, not `/`
+    return task
+
+
+def _call(spec: spec_models.EndpointSpec, task: str, client: InferenceClient) -> str:
+    """Send the endpoint's probe; returns the answer as text. Raises the client's errors."""
+    smoke = spec.smoke or spec_models.SmokeSpec()
     given = smoke.input if smoke.input is not None else _DEFAULT_INPUTS.get(task, "Hello")
     text = given if isinstance(given, str) else _text(given)
     if task == "text-generation":
-        output = client.text_generation(text, max_new_tokens=int(smoke.parameters.get("max_new_tokens", 16)))
-        return task, _text(output)
+        return _text(
+            client.text_generation(text, max_new_tokens=int(smoke.parameters.get("max_new_tokens", 16)))
+        )
     if task in ("chat-completion", "conversational"):
         result = client.chat_completion(
             [{"role": "user", "content": text}], max_tokens=int(smoke.parameters.get("max_tokens", 32))
         )
-        return task, result.choices[0].message.content or ""
+        return result.choices[0].message.content or ""
     if task in ("feature-extraction", "sentence-embeddings", "sentence-similarity"):
         rows = client.feature_extraction(text)
-        return task, "" if not rows or not rows[0] else f"vector of {len(rows[0])}"
+        return "" if not rows or not rows[0] else f"vector of {len(rows[0])}"
     if task in ("text-classification", "sentiment-analysis", "zero-shot-classification"):
         labels = client.text_classification(text)
-        return task, labels[0].label if labels else ""
-    client.get(client.health_route)  # a refusal raises with its status, for expect_status
-    return "health", "healthy"
-
-
-def _task_of(spec: spec_models.EndpointSpec) -> str:
-    smoke = spec.smoke or spec_models.SmokeSpec()
-    return smoke.task or spec.task or "health"
+        return labels[0].label if labels else ""
+    client.get(client.health_route)  # unlike health(), a refusal raises with its status (expect_status)
+    return "healthy"
 
 
 def probe(spec: spec_models.EndpointSpec, client: InferenceClient) -> tuple[bool, str, str, float]:
     """Run one endpoint's probe and judge it. Returns (passed, reason, task, latency in ms).
 
-    Raises the client's errors other than an HTTP refusal when a refusal is what the spec expects.
+    Raises the client's errors, except the HTTP refusal a non-2xx ``expect_status`` asks for.
     """
     smoke = spec.smoke or spec_models.SmokeSpec()
     expected = smoke.expect_status
+    refusal_expected = not 200 <= expected < 300
+    task = _task(spec)
     started = time.perf_counter()
     try:
-        task, answer = _call(spec, client)
+        answer = _call(spec, task, client)
     except inference_errors.InferenceHTTPError as exc:
-        if expected < 200 or expected >= 300:
-            latency = (time.perf_counter() - started) * 1000
-            if exc.status == expected:
-                return True, f"refused with HTTP {exc.status}, as expected", _task_of(spec), latency
-            return False, f"expected HTTP {expected}, got {exc.status}: {exc}", _task_of(spec), latency
-        raise
+        if not refusal_expected:
+            raise
+        latency = (time.perf_counter() - started) * 1000
+        if exc.status == expected:
+            return True, f"refused with HTTP {exc.status}, as expected", task, latency
+        return False, f"expected HTTP {expected}, got {exc.status}: {exc}", task, latency
     latency = (time.perf_counter() - started) * 1000
-    if expected < 200 or expected >= 300:
+    if refusal_expected:
         return False, f"expected HTTP {expected}, got a successful answer", task, latency
     return _judge(smoke, task, answer, latency)
 
@@ -201,6 +205,7 @@ def run(
             return SmokeResult(ns, spec.name, "failed", logs.redact(str(exc)))
         except httpx.HTTPError as exc:
             return SmokeResult(ns, spec.name, "failed", logs.redact(f"{type(exc).__name__}: {exc}"))
+        reason = logs.redact(reason)
         result = SmokeResult(ns, spec.name, "passed" if passed else "failed", reason, task, latency)
         log.info("smoke.result", endpoint=spec.name, status=result.status, reason=reason)
         return result

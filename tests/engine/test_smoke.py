@@ -105,6 +105,7 @@ def test_expect_status_is_what_the_probe_must_get(
         "health-404": "failed",
     }
     assert results["guarded"].reason == "refused with HTTP 401, as expected"
+    assert results["no-root"].task == "text-generation" and results["guarded"].task == "text-classification"
     assert results["open"].reason == "expected HTTP 401, got a successful answer"
     assert results["wrong-code"].reason.startswith("expected HTTP 503, got 404")
     assert results["health-404"].reason == "expected HTTP 404, got a successful answer"
