@@ -1,7 +1,7 @@
 """The asynchronous inference client for one endpoint URL (httpx).
 
 Owns: ``AsyncInferenceClient``: health, text generation (TGI, streamed or not), chat completion (OpenAI
-messages API), feature extraction, text classification and a raw ``post``. One call = one request,
+messages API), feature extraction, text classification, raw ``post`` and ``get``. One call = one request,
 retried by tenacity while the endpoint is starting or waking from zero, within ``timeout`` and under
 the size limits of ``_protocol``. A stream is handed back once its request (retries included)
 succeeded; its events are read as the caller iterates.
