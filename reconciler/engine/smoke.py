@@ -2,8 +2,15 @@
 
 Owns: ``SmokeResult``, the default probe of each task, ``run`` (concurrent probes through the
 InferenceClient) and the result table. Called by: ``hfleet smoke`` and ``hfleet apply --smoke``.
-Must not: change any endpoint. Endpoints that are paused, off by schedule, missing or in conflict
-are skipped with the reason; a scaled-to-zero endpoint is woken (``X-Scale-Up-Timeout``).
+Must not: change any endpoint, or send the token in clear text: a ``status.url`` in plain http to a
+host other than this machine is refused (the probe fails with the reason) unless the caller allows
+insecure http. Endpoints that are paused, off by schedule, missing or in conflict are skipped with
+the reason; a scaled-to-zero endpoint is woken (``X-Scale-Up-Timeout``).
+
+``expect_status`` of the spec's ``smoke``: 2xx (200 by default) means "a successful answer", which
+the answer checks (``expect_contains``, ``expect_label``, ``non_empty``) then judge; any other status
+means the probe must be refused with exactly that HTTP status, and the answer checks are skipped. A
+probe expecting 401 is sent without the token: it checks that the endpoint turns strangers away.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from reconciler.engine import desired as desired_mod
 from reconciler.engine import live
 from reconciler.inference import errors as inference_errors
 from reconciler.inference.client import InferenceClient
+from reconciler.net import urls
 from reconciler.spec import loader
 from reconciler.spec import models as spec_models
 from reconciler.wire import ownership
@@ -69,40 +77,71 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def probe(spec: spec_models.EndpointSpec, client: InferenceClient) -> tuple[bool, str, str, float]:
-    """Run one endpoint's probe. Returns (passed, reason, task, latency in ms)."""
+def _task(spec: spec_models.EndpointSpec) -> str:
+    """The call a probe makes: the smoke task, else the endpoint's (chat for OpenAI-style servers)."""
     smoke = spec.smoke or spec_models.SmokeSpec()
     task = smoke.task or spec.task or "health"
     openai_style = spec.image is not None and spec.image.variant in _OPENAI_STYLE
     if smoke.task is None and task == "text-generation" and openai_style:
         task = "chat-completion"  # vLLM, SGLang, llama.cpp and hf-serve answer the messages API, not `/`
+    return task
+
+
+def _call(spec: spec_models.EndpointSpec, task: str, client: InferenceClient) -> str:
+    """Send the endpoint's probe; returns the answer as text. Raises the client's errors."""
+    smoke = spec.smoke or spec_models.SmokeSpec()
     given = smoke.input if smoke.input is not None else _DEFAULT_INPUTS.get(task, "Hello")
     text = given if isinstance(given, str) else _text(given)
-    started = time.perf_counter()
-    output: Any
     if task == "text-generation":
-        output = client.text_generation(text, max_new_tokens=int(smoke.parameters.get("max_new_tokens", 16)))
-        answer = _text(output)
-    elif task in ("chat-completion", "conversational"):
+        return _text(
+            client.text_generation(text, max_new_tokens=int(smoke.parameters.get("max_new_tokens", 16)))
+        )
+    if task in ("chat-completion", "conversational"):
         result = client.chat_completion(
             [{"role": "user", "content": text}], max_tokens=int(smoke.parameters.get("max_tokens", 32))
         )
-        answer = result.choices[0].message.content or ""
-    elif task in ("feature-extraction", "sentence-embeddings", "sentence-similarity"):
-        output = client.feature_extraction(text)
-        answer = "" if not output else f"vector of {len(output)}"
-    elif task in ("text-classification", "sentiment-analysis", "zero-shot-classification"):
+        return result.choices[0].message.content or ""
+    if task in ("feature-extraction", "sentence-embeddings", "sentence-similarity"):
+        rows = client.feature_extraction(text)
+        return "" if not rows or not rows[0] else f"vector of {len(rows[0])}"
+    if task in ("text-classification", "sentiment-analysis", "zero-shot-classification"):
         labels = client.text_classification(text)
-        answer = labels[0].label if labels else ""
-        if smoke.expect_label is not None and answer != smoke.expect_label:
-            latency = (time.perf_counter() - started) * 1000
-            return False, f"expected label {smoke.expect_label!r}, got {answer!r}", task, latency
-    else:
-        healthy = client.health()
-        answer = "healthy" if healthy else ""
-        if not healthy:
-            return False, "health route did not answer 200", task, (time.perf_counter() - started) * 1000
+        return labels[0].label if labels else ""
+    client.get(client.health_route)  # unlike health(), a refusal raises with its status (expect_status)
+    return "healthy"
+
+
+def probe(spec: spec_models.EndpointSpec, client: InferenceClient) -> tuple[bool, str, str, float]:
+    """Run one endpoint's probe and judge it. Returns (passed, reason, task, latency in ms).
+
+    Raises the client's errors, except the HTTP refusal a non-2xx ``expect_status`` asks for.
+    """
+    smoke = spec.smoke or spec_models.SmokeSpec()
+    expected = smoke.expect_status
+    refusal_expected = not 200 <= expected < 300
+    task = _task(spec)
+    started = time.perf_counter()
+    try:
+        answer = _call(spec, task, client)
+    except inference_errors.InferenceHTTPError as exc:
+        if not refusal_expected:
+            raise
+        latency = (time.perf_counter() - started) * 1000
+        if exc.status == expected:
+            return True, f"refused with HTTP {exc.status}, as expected", task, latency
+        return False, f"expected HTTP {expected}, got {exc.status}: {exc}", task, latency
     latency = (time.perf_counter() - started) * 1000
+    if refusal_expected:
+        return False, f"expected HTTP {expected}, got a successful answer", task, latency
+    return _judge(smoke, task, answer, latency)
+
+
+def _judge(
+    smoke: spec_models.SmokeSpec, task: str, answer: str, latency: float
+) -> tuple[bool, str, str, float]:
+    """The answer checks of a successful probe, in the order a reader expects them."""
+    if smoke.expect_label is not None and answer != smoke.expect_label:
+        return False, f"expected label {smoke.expect_label!r}, got {answer!r}", task, latency
     if smoke.non_empty and not answer.strip():
         return False, "empty answer", task, latency
     if smoke.expect_contains is not None and smoke.expect_contains not in answer:
@@ -123,8 +162,13 @@ def run(
     timeout: float = 120.0,
     now: datetime | None = None,
     parallelism: int = 8,
+    allow_insecure_http: bool = False,
 ) -> list[SmokeResult]:
-    """Probe the fleet's endpoints concurrently; skip those that are not meant to be up."""
+    """Probe the fleet's endpoints concurrently; skip those that are not meant to be up.
+
+    The token goes only to https URLs, or plain http to loopback; ``allow_insecure_http`` (the CLI's
+    ``--insecure-http``) lifts that for a trusted network. A refused URL fails its probe, with why.
+    """
     at = now or datetime.now(UTC)
     wanted = set(targets) if targets else None
     specs = [e for e in fleet.endpoints if wanted is None or e.name in wanted]
@@ -148,8 +192,13 @@ def run(
             return SmokeResult(ns, spec.name, "skipped", f"scaled to zero ({want.power_reason})")
         if have.url is None:
             return SmokeResult(ns, spec.name, "failed", f"no URL (state {have.state})")
-        probe_timeout = min(timeout, (spec.smoke or spec_models.SmokeSpec()).timeout_s)
-        client = InferenceClient(have.url, token=token, timeout=probe_timeout, http=http)
+        try:
+            urls.require_secure(have.url, allow_insecure_http=allow_insecure_http, what="endpoint URL")
+        except urls.InsecureUrl as exc:
+            return SmokeResult(ns, spec.name, "failed", str(exc))
+        smoke = spec.smoke or spec_models.SmokeSpec()
+        sent = None if smoke.expect_status == 401 else token  # a 401 probe checks strangers are refused
+        client = InferenceClient(have.url, token=sent, timeout=min(timeout, smoke.timeout_s), http=http)
         client.health_route = str(have.raw.get("healthRoute") or "/health")
         try:
             passed, reason, task, latency = probe(spec, client)
@@ -157,6 +206,7 @@ def run(
             return SmokeResult(ns, spec.name, "failed", logs.redact(str(exc)))
         except httpx.HTTPError as exc:
             return SmokeResult(ns, spec.name, "failed", logs.redact(f"{type(exc).__name__}: {exc}"))
+        reason = logs.redact(reason)
         result = SmokeResult(ns, spec.name, "passed" if passed else "failed", reason, task, latency)
         log.info("smoke.result", endpoint=spec.name, status=result.status, reason=reason)
         return result

@@ -299,20 +299,22 @@ def parse_chat_completion_chunk(data: Any) -> ChatCompletionStreamOutput:
     )
 
 
-def parse_embeddings(data: Any, single: bool) -> list[float] | list[list[float]]:
-    """One vector for a single text (TEI wraps it in a list: unwrapped), else a list of vectors."""
+def parse_embeddings(data: Any, count: int) -> list[list[float]]:
+    """One row per input text (``count`` of them), as huggingface_hub shapes it.
+
+    TEI answers a list of vectors even for one text; the inference toolkit answers a flat vector for
+    one text, read here as a single row.
+    """
     rows = _list(data, "embeddings")
     if rows and all(isinstance(r, list) for r in rows):
         vectors = [[_float(v, "an embedding value") for v in row] for row in rows]
-        if single:
-            if len(vectors) != 1:
-                raise _bad("one vector for one text", data)
-            return vectors[0]
-        return vectors
-    vector = [_float(v, "an embedding value") for v in rows]
-    if not single:
+    elif count == 1:
+        vectors = [[_float(v, "an embedding value") for v in rows]]
+    else:
         raise _bad("one vector per text", data)
-    return vector
+    if len(vectors) != count:
+        raise _bad(f"{count} vector(s) for {count} text(s)", data)
+    return vectors
 
 
 def parse_classification(data: Any) -> list[ClassificationOutput]:

@@ -1,13 +1,12 @@
 """The inference client against the real emulator (control plane + data plane over a socket).
 
 The fake plane of the other inference tests scripts edge cases; here the same calls go through the
-emulator's own auth, state machine and scale-to-zero proxy, and huggingface_hub's InferenceClient
-gets the same answers as ours.
+emulator's own auth, state machine and scale-to-zero proxy (test_parity compares huggingface_hub's
+client with ours on the same emulator).
 """
 
 from __future__ import annotations
 
-import types as pytypes
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,8 +17,6 @@ from reconciler.emulator import Durations, Emulator, EmulatorConfig
 from reconciler.inference import InferenceClient, errors
 from tests.emulator.conftest import payload
 
-hub = pytest.importorskip("huggingface_hub")
-hub_client = pytest.importorskip("huggingface_hub.inference._client")
 AUTH = {"Authorization": "Bearer hf_emulator"}
 
 
@@ -36,39 +33,6 @@ def deploy(url: str, name: str, task: str, image: dict[str, Any]) -> str:
     with httpx.Client(base_url=url, headers=AUTH) as http:
         http.post("/v2/endpoint/emulator", json=body).raise_for_status()
         return str(http.get(f"/v2/endpoint/emulator/{name}").json()["status"]["url"])
-
-
-@pytest.fixture
-def hub_no_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        hub_client, "_import_numpy", lambda: pytypes.SimpleNamespace(array=lambda data, dtype: data)
-    )
-
-
-@pytest.mark.usefixtures("hub_no_numpy")
-def test_same_answers_as_huggingface_hub(cloud: tuple[Emulator, str]) -> None:
-    _, url = cloud
-    tgi = deploy(url, "p-tgi", "text-generation", {"tgi": {"url": "ghcr.io/tgi:3"}})
-    tei = deploy(url, "p-tei", "feature-extraction", {"tei": {"url": "ghcr.io/tei:1"}})
-    cls = deploy(url, "p-cls", "text-classification", {"huggingface": {}})
-    with InferenceClient(tgi, token="hf_emulator", timeout=10) as ours:
-        theirs = hub.InferenceClient(model=tgi, provider="hf-inference", token="hf_emulator", timeout=10)
-        assert ours.text_generation("Hello", max_new_tokens=8) == theirs.text_generation(
-            "Hello", max_new_tokens=8
-        )
-        messages = [{"role": "user", "content": "Say hi"}]
-        mine = ours.chat_completion(messages, max_tokens=8).choices[0].message.content
-        assert mine == theirs.chat_completion(messages, max_tokens=8).choices[0].message.content
-        streamed = "".join(ours.text_generation("Hello", max_new_tokens=8, stream=True))
-        assert streamed == "".join(theirs.text_generation("Hello", max_new_tokens=8, stream=True))
-    with InferenceClient(tei, token="hf_emulator", timeout=10) as ours:
-        theirs = hub.InferenceClient(model=tei, provider="hf-inference", token="hf_emulator", timeout=10)
-        assert ours.feature_extraction("fox") == list(theirs.feature_extraction("fox")[0])
-    with InferenceClient(cls, token="hf_emulator", timeout=10) as ours:
-        theirs = hub.InferenceClient(model=cls, provider="hf-inference", token="hf_emulator", timeout=10)
-        assert [(c.label, round(c.score, 6)) for c in ours.text_classification("I love it")] == [
-            (c.label, round(c.score, 6)) for c in theirs.text_classification("I love it")
-        ]
 
 
 def test_not_ready_states_get_plain_errors_and_zero_wakes(cloud: tuple[Emulator, str]) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from reconciler.inference import AsyncInferenceClient, InferenceClient, errors, types
 from tests.inference import fakeplane
+from tests.inference.conftest import FakeTime
 
 pytestmark = pytest.mark.anyio
 MESSAGES = [{"role": "user", "content": "Say hello"}]
@@ -69,18 +70,24 @@ async def test_concurrent_calls_share_one_client(plane: fakeplane.LoopbackPlane)
     assert sorted(results) == ["NEGATIVE"] * 6 + ["POSITIVE"] * 6
 
 
-async def test_starting_then_scaled_to_zero_wake_up(plane: fakeplane.LoopbackPlane) -> None:
+async def test_starting_then_scaled_to_zero_wake_up(
+    plane: fakeplane.LoopbackPlane, fake_time: FakeTime
+) -> None:
     starting = plane.add(state="initializing")
-    async with AsyncInferenceClient(starting, timeout=5) as client:
+    async with AsyncInferenceClient(
+        starting, timeout=5, sleep=fake_time.asleep, clock=fake_time.clock
+    ) as client:
         assert await client.text_generation("Hi", max_new_tokens=1)
-    assert len(plane.endpoint(starting).seen) == 3
+    assert len(plane.endpoint(starting).seen) == 3 and fake_time.slept == [0.1, 0.2]
     asleep = plane.add(state="scaledToZero")
     async with AsyncInferenceClient(asleep, timeout=5) as client:
         assert await client.text_generation("Hi", max_new_tokens=1)
     assert [h["x-scale-up-timeout"] for h in plane.endpoint(asleep).seen] == ["5"]
 
 
-async def test_errors_are_the_same_classes(plane: fakeplane.LoopbackPlane, token: str) -> None:
+async def test_errors_are_the_same_classes(
+    plane: fakeplane.LoopbackPlane, token: str, fake_time: FakeTime
+) -> None:
     async with AsyncInferenceClient(plane.add(state="paused"), timeout=5) as client:
         with pytest.raises(errors.EndpointPausedError):
             await client.text_generation("Hi")
@@ -92,20 +99,23 @@ async def test_errors_are_the_same_classes(plane: fakeplane.LoopbackPlane, token
         assert "hf_nope0000000" not in str(caught.value) and "hf_nope0000000" not in repr(client)
     pending = plane.add(state="pending")
     plane.endpoint(pending).start_polls = 1000
-    async with AsyncInferenceClient(pending, timeout=0.5) as client:
+    async with AsyncInferenceClient(
+        pending, timeout=0.5, sleep=fake_time.asleep, clock=fake_time.clock
+    ) as client:
         with pytest.raises(errors.EndpointStartingError):
             await client.feature_extraction("x")
+    assert fake_time.slept == [0.1, 0.2]  # the same budget rule as the sync client
 
 
 async def test_slow_answer_times_out(plane: fakeplane.LoopbackPlane) -> None:
     url = plane.add()
-    plane.endpoint(url).delay = 1.0
+    plane.endpoint(url).delay = 5.0  # far beyond the timeout, so a loaded machine cannot blur the two
     started = time.monotonic()
     async with AsyncInferenceClient(url, timeout=0.3) as client:
         with pytest.raises(errors.InferenceTimeoutError):
             await client.text_generation("Hi")
         assert await client.health() is False  # a probe turns the timeout into "unhealthy"
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 4.0
 
 
 async def test_injected_async_transport(plane: fakeplane.LoopbackPlane) -> None:

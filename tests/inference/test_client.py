@@ -7,7 +7,7 @@ import math
 import httpx
 import pytest
 
-from reconciler.inference import InferenceClient, types
+from reconciler.inference import InferenceClient, errors, types
 from tests.inference import fakeplane
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
@@ -85,17 +85,19 @@ def test_chat_completion_plain_and_streamed(tg_url: str) -> None:
 
 
 def test_feature_extraction_single_and_batch(plane: fakeplane.LoopbackPlane) -> None:
+    """One row per text: ``(1, n)`` for one string, as huggingface_hub returns it."""
     with InferenceClient(plane.add(task="feature-extraction"), timeout=5) as client:
-        one = client.feature_extraction("hello")
+        (one,) = client.feature_extraction("hello")  # the toolkit answers a flat vector: one row
         assert len(one) == 384 and math.isclose(sum(v * v for v in one), 1.0, rel_tol=1e-9)
         many = client.feature_extraction(["hello", "world"])
-        assert len(many) == 2 and many[0] == one
-        assert len(client.feature_extraction("hello", dimensions=32)) == 32
+        assert len(many) == 2 and many[0] == one and many[1] != one
+        assert [len(row) for row in client.feature_extraction("hello", dimensions=32)] == [32]
 
 
-def test_feature_extraction_unwraps_tei_single_vector(plane: fakeplane.LoopbackPlane) -> None:
+def test_feature_extraction_keeps_tei_single_row(plane: fakeplane.LoopbackPlane) -> None:
     with InferenceClient(plane.add(task="feature-extraction", image_variant="tei"), timeout=5) as client:
-        assert len(client.feature_extraction("hello")) == 384
+        assert [len(row) for row in client.feature_extraction("hello")] == [384]
+        assert [len(row) for row in client.feature_extraction(("a", "b", "c"))] == [384] * 3
 
 
 @pytest.mark.parametrize("variant", ["huggingface", "tei"])
@@ -114,6 +116,10 @@ def test_post_and_endpoint_info(plane: fakeplane.LoopbackPlane) -> None:
         assert response.status_code == 200 and response.json()["inputs"].startswith("Paris")
         assert client.post("/generate", json={"inputs": "Hi"}).json()["generated_text"]
         assert client.get_endpoint_info()["model_id"] == "acme/model"
+        assert client.get("/info").json()["model_id"] == "acme/model"
+        with pytest.raises(errors.InferenceHTTPError) as caught:
+            client.get("/no-such-route")  # unlike health(), a refusal says its status
+        assert caught.value.status == 404
 
 
 def test_token_goes_in_the_authorization_header_only(plane: fakeplane.LoopbackPlane, token: str) -> None:
