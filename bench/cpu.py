@@ -4,9 +4,10 @@
 is created in an in-process emulator with hfleet's own create payload and read back, then copied
 under every name into pages of 100 items, serialized to bytes before the clock starts (the bytes are
 what the network would deliver). Measured, in order: ``loader.load`` of the spec files,
-``reconcile.observe`` (parse every page, build every desired endpoint) through an API stub that
-serves those pages, and ``reconcile.make_plan``. The live state matches the spec, so the plan is the
-no-op plan a controller computes on every pass; every endpoint is still compared field by field.
+``run.observe`` (parse every page, build every desired endpoint) through an API stub that
+serves those pages, and ``decide.compute`` (the pure planning). The live state matches the spec, so
+the plan is the no-op plan a controller computes on every pass; every endpoint is still compared
+field by field.
 
 CPU is ``time.process_time``; memory is the peak RSS growth over the process's RSS before the
 spec is loaded, and (in a second, slower pass) the ``tracemalloc`` peak of Python allocations.
@@ -42,14 +43,18 @@ def _template(spec_dir: Path) -> dict[str, Any]:
     from reconciler.emulator import Emulator
     from reconciler.engine import desired
     from reconciler.spec import loader
+    from reconciler.wire import convert
 
     fleet = loader.load([spec_dir])
     spec = fleet.endpoints[0]
     want = desired.build(fleet, spec, NOW)
     emulator = Emulator()
     http = httpx.Client(transport=emulator.transport())
-    api = api_client.EndpointsApi(http, "http://emulator.local/v2", "hf_emulator")
-    api.create(fleet.namespace, desired.create_payload(want))
+    api = api_client.EndpointsApi(http, "http://emulator.localhost/v2", "hf_emulator")
+    api.create(
+        fleet.namespace,
+        convert.create_payload(spec, fleet.name, want.secrets_fingerprint, desired.resolve_secret),
+    )
     raw = api.get(fleet.namespace, spec.name)
     http.close()
     return raw
@@ -94,6 +99,7 @@ def _rss_mb() -> float:
 
 
 def _pass(spec_dir: Path, pages: list[bytes]) -> dict[str, Any]:
+    from reconciler.engine import decide
     from reconciler.engine import run as reconcile
     from reconciler.spec import loader
 
@@ -102,7 +108,13 @@ def _pass(spec_dir: Path, pages: list[bytes]) -> dict[str, Any]:
     c1 = time.process_time()
     observation = reconcile.observe(fleet, _PagesApi(pages), NOW)  # type: ignore[arg-type]
     c2 = time.process_time()
-    plan = reconcile.make_plan(observation)
+    plan = decide.compute(
+        fleet.name,
+        observation.desired,
+        observation.live,
+        now=observation.now,
+        namespaces=observation.namespaces,
+    )
     c3 = time.process_time()
     return {
         "cpu": c3 - c0,
@@ -110,7 +122,7 @@ def _pass(spec_dir: Path, pages: list[bytes]) -> dict[str, Any]:
         "cpu_observe": c2 - c1,
         "cpu_plan": c3 - c2,
         "endpoints": len(fleet.endpoints),
-        "live": len(observation.live),
+        "live": len(observation.live.records),
         "unchanged": len(plan.unchanged),
         "writes": len(plan.writes),
     }

@@ -173,13 +173,17 @@ def pages(live: int) -> int:
 
 
 def expected_calls(n: int, phase: str) -> int:
-    """Pages to list + one call per change."""
-    return pages(_live_before(n, phase)) + _writes(n, phase)
+    """Pages to list + one call per change + one read of the hardware catalog when the plan writes
+    (hardware checked and costs priced before any write; a no-op plan reads no catalog)."""
+    writes = _writes(n, phase)
+    return pages(_live_before(n, phase)) + writes + (1 if writes else 0)
 
 
 def bound(n: int, phase: str, latency: float, parallelism: int) -> float:
-    """``pages × latency + ceil(writes / parallelism) × latency`` (see the module docstring)."""
-    return pages(_live_before(n, phase)) * latency + math.ceil(_writes(n, phase) / parallelism) * latency
+    """``pages × latency + catalog + ceil(writes / parallelism) × latency`` (see the module docstring)."""
+    writes = _writes(n, phase)
+    catalog = 1 if writes else 0
+    return (pages(_live_before(n, phase)) + catalog) * latency + math.ceil(writes / parallelism) * latency
 
 
 # --- runs ----------------------------------------------------------------------------------------
@@ -290,11 +294,15 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         set(r["calls"]["by_route"]) <= {"GET /v2/endpoint/{ns}"} for r in hfleet if r["phase"] == "noop"
     )
     catalog = sum(
-        count for r in hfleet for route, count in r["calls"]["by_route"].items() if "/provider" in route
+        count
+        for r in hfleet
+        if r["phase"] == "noop"
+        for route, count in r["calls"]["by_route"].items()
+        if "/provider" in route
     )
     out.append(
         {
-            "target": "calls = pages + one per change (every phase, every size)",
+            "target": "calls = pages + one per change + one catalog read when writing (every phase and size)",
             "value": "; ".join(
                 f"{r['n']}/{r['phase']}: {r['calls']['total']}/{r['expected_calls']}" for r in hfleet
             ),
@@ -304,7 +312,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     out.append(
         {
             "target": "no-op plan: list pages only (no per-endpoint GET, no catalog call)",
-            "value": f"catalog calls in all phases: {catalog}",
+            "value": f"catalog calls in no-op plans: {catalog}",
             "met": noop_only_pages and catalog == 0,
         }
     )

@@ -45,7 +45,8 @@ def run_hfleet(
 ) -> dict[str, Any]:
     from bench.calls import CallCounter
     from reconciler import logs
-    from reconciler.engine import run as reconcile
+    from reconciler.engine import apply as apply_mod
+    from reconciler.engine import run, session
     from reconciler.spec import loader
 
     # As the CLI does at its default verbosity (info), with the lines going nowhere: the cost of
@@ -57,18 +58,21 @@ def run_hfleet(
     cpu0, t0 = time.process_time(), time.perf_counter()
     fleet = loader.load([spec_dir])
     t_load = time.perf_counter()
-    conn = reconcile.connect(url + "/v2", reconcile.EMULATOR_TOKEN, parallelism=parallelism)
+    settings = session.Settings(api_url=url + "/v2", token=session.EMULATOR_TOKEN, parallelism=parallelism)
+    conn = session.connect(settings)
     counter.install(conn.http)
     try:
-        observation = reconcile.observe(fleet, conn.api)
+        observation = run.observe(fleet, conn.api)
         t_observe = time.perf_counter()
-        plan = reconcile.make_plan(observation, prune=prune)
+        plan = run.make_plan(observation, conn.api, run.Options(prune=prune))[0]
         t_plan = time.perf_counter()
         list_calls = counter.total()
         failed = 0
         applied = 0
         if apply and plan.has_changes:
-            report = reconcile.apply_plan(observation, plan, conn.api, force=True, parallelism=parallelism)
+            report = apply_mod.execute(
+                plan, observation.desired, observation.live.records, conn.api, parallelism=parallelism
+            )
             failed = len(report.failed)
             applied = len(report.outcomes) - failed
         t_end = time.perf_counter()
@@ -90,7 +94,7 @@ def run_hfleet(
         "peak_rss_mb": _peak_mb(),
         "calls": counter.snapshot(),
         "list_calls": list_calls,
-        "live_before": len(observation.live),
+        "live_before": len(observation.live.records),
         "writes": len(plan.writes),
         "plan": {k: v for k, v in counts.items() if v},
         "applied": applied,

@@ -38,6 +38,17 @@ class FakeClock:
             self.now += seconds
 
 
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Each test starts with structlog's defaults: a CLI run configures logging (at warning level for
+    one-shot commands), and a later test capturing info events must not inherit that filter."""
+    import structlog
+
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -108,8 +108,9 @@ def parse(args: list[str]) -> tuple[click.Command, click.Context]:
     command = cli.commands[name]
     if isinstance(command, click.Group):
         sub_name, *sub_args = sub_args
-        assert sub_name in command.commands, f"hfleet {name} has no subcommand {sub_name!r}"
-        command = command.commands[sub_name]
+        found = command.get_command(parent, sub_name)  # the public API: groups may load lazily
+        assert found is not None, f"hfleet {name} has no subcommand {sub_name!r}"
+        command = found
     ctx = command.make_context(name, list(sub_args), parent=parent)
     return command, ctx
 

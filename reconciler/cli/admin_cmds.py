@@ -99,6 +99,13 @@ def import_(
 @opts.prune_option
 @opts.limit_options
 @opts.parallelism_option
+@click.option(
+    "--max-failed-passes",
+    type=click.IntRange(1, 1000),
+    default=3,
+    show_default=True,
+    help="Failed or crashed passes in a row after which /healthz fails (so Kubernetes restarts it).",
+)
 @click.option("--max-passes", type=int, default=None, hidden=True)
 @click.pass_obj
 def reconcile_cmd(
@@ -112,6 +119,7 @@ def reconcile_cmd(
     max_delete_fraction: float,
     max_update_fraction: float,
     parallelism: int,
+    max_failed_passes: int,
     max_passes: int | None,
 ) -> int:
     """Controller mode: plan and apply forever, level-triggered.
@@ -131,7 +139,7 @@ def reconcile_cmd(
     opts.load_fleet(paths)  # refuse to start on invalid specs
     limits = safety.Limits(max_delete_fraction, max_update_fraction, force, allow_replace)
     options = run.Options(prune=prune, limits=limits, quota=not force)
-    state = controller.LoopState(interval)
+    state = controller.LoopState(interval, max_failed_passes=max_failed_passes)
     server = None
     with app.connect(parallelism=parallelism) as session:
         signal.signal(signal.SIGTERM, lambda *_: session.stop.set())

@@ -204,7 +204,17 @@ def apply(
         lock_timeout=opts.parse_duration(lock_timeout_text),
         quota=not force,
     )
-    return _apply(app, fleet, options, saved, yes=yes, fmt=fmt, parallelism=parallelism, smoke=smoke)
+    return _apply(
+        app,
+        fleet,
+        options,
+        saved,
+        yes=yes,
+        fmt=fmt,
+        parallelism=parallelism,
+        smoke=smoke,
+        saved_name=str(plan_file),
+    )
 
 
 def _apply(
@@ -217,7 +227,9 @@ def _apply(
     fmt: str,
     parallelism: int,
     smoke: bool,
+    saved_name: str = "",
 ) -> int:
+    from reconciler import errors
     from reconciler.engine import run
     from reconciler.render import progress, report, text
 
@@ -240,7 +252,15 @@ def _apply(
     with app.connect(parallelism=parallelism) as session:
         _stop_on_sigterm(session)
         with printer if fmt == "text" else _nothing():
-            result = run.run(fleet, session, options, apply=True, confirm=confirm, events=events, saved=saved)
+            try:
+                result = run.run(
+                    fleet, session, options, apply=True, confirm=confirm, events=events, saved=saved
+                )
+            except errors.StalePlan:
+                raise errors.StalePlan(
+                    f"the saved plan {saved_name} is stale: the live state or the specs changed since it was "
+                    "made; plan again"
+                ) from None
         outcome = result.report
         assert outcome is not None
         smoke_ok, smoke_text = True, ""
@@ -298,6 +318,7 @@ def _smoke(
         token=session.token,
         timeout=options.wait_timeout,
         now=options.now,
+        allow_insecure_http=app.insecure_http,
     )
     return all(r.ok for r in results), smoke_mod.table(results)
 

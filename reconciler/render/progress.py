@@ -92,14 +92,15 @@ class Progress:
             row = self.rows.setdefault(key, [outcome.change.action.value, "-", ""])
             row[0] = outcome.change.action.value + (" ok" if outcome.ok else " FAILED")
             row[2] = self._elapsed()
-        self._emit(f"{self._elapsed()}  {report.outcome_line(outcome, color=self.color)}")
+        self._emit(f"{report.outcome_line(outcome, color=self.color)}  (at {self._elapsed().strip()})")
 
     def on_state(self, key: Key, state: str) -> None:
         with self.lock:
             row = self.rows.setdefault(key, ["-", state, ""])
             row[1], row[2] = state, self._elapsed()
-        self._emit(f"{self._elapsed()}  state   {text.safe(key[0])}/{text.safe(key[1])}: {text.safe(state)}")
+        name = f"{text.safe(key[0])}/{text.safe(key[1])}"
+        self._emit(f"state   {name}: {text.safe(state)}  (at {self._elapsed().strip()})")
 
     def on_round(self, number: int, plan: Plan) -> None:
         names = ", ".join(f"{c.action.value} {c.name}" for c in plan.changes)
-        self._emit(f"{self._elapsed()}  round {number}: {text.safe(names)}")
+        self._emit(f"round {number}: {text.safe(names)}  (at {self._elapsed().strip()})")

@@ -47,7 +47,7 @@ def report_text(report: ApplyReport, *, color: bool = False, outcomes: bool = Tr
             f"state   {text.safe(name)}: {text.safe(state)}" for name, state in sorted(report.waited.items())
         ]
     for problem in report.wait_errors:
-        lines.append(text.paint(f"FAILED  {text.safe(problem)}", "1;31", color))
+        lines.append(text.paint(f"wait failed: {text.safe(problem)}", "1;31", color))
     lines.append(summary(report))
     return "\n".join(lines)
 

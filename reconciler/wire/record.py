@@ -153,9 +153,11 @@ Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 Count = Annotated[int, Field(ge=0, le=100_000)]
 
 
+# Fields the API documents as required, and that hfleet's decisions read, are required here: a record
+# without them cannot be compared, so it is reported as malformed and never acted upon.
 class _Scaling(_Wire):
-    min_replica: Count | None = Field(None, alias="minReplica")
-    max_replica: Count | None = Field(None, alias="maxReplica")
+    min_replica: Count = Field(alias="minReplica")
+    max_replica: Count = Field(alias="maxReplica")
     scale_to_zero_timeout: Count | None = Field(None, alias="scaleToZeroTimeout")
     metric: Text | None = None
     measure: dict[Text, float | None] | None = None
@@ -163,19 +165,19 @@ class _Scaling(_Wire):
 
 class _Compute(_Wire):
     accelerator: Text | None = None
-    instance_type: Text | None = Field(None, alias="instanceType")
-    instance_size: Text | None = Field(None, alias="instanceSize")
+    instance_type: Text = Field(alias="instanceType")
+    instance_size: Text = Field(alias="instanceSize")
     id: Text | None = None
-    scaling: _Scaling = Field(default_factory=_Scaling)
+    scaling: _Scaling
 
 
 class _Provider(_Wire):
-    vendor: Text | None = None
-    region: Text | None = None
+    vendor: Text
+    region: Text
 
 
 class _Model(_Wire):
-    repository: Text | None = None
+    repository: Text
     framework: Text | None = None
     revision: Text | None = None
     task: Text | None = None
@@ -206,9 +208,9 @@ class _Status(_Wire):
 class _Endpoint(_Wire):
     name: Text
     type: Text | None = None
-    provider: _Provider = Field(default_factory=_Provider)
-    compute: _Compute = Field(default_factory=_Compute)
-    model: _Model = Field(default_factory=_Model)
+    provider: _Provider
+    compute: _Compute
+    model: _Model
     route: _Route | None = None
     tags: list[Text] | None = None
     cache_http_responses: bool | None = Field(None, alias="cacheHttpResponses")

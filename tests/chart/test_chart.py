@@ -507,7 +507,7 @@ BAD_VALUES: dict[str, dict[str, Any]] = {
     "unknown top-level key": deep_merge(BASE, {"replicaCount": 2}),
     "unknown nested key": deep_merge(BASE, {"cronjob": {"concurrencyPolicy": "Allow"}}),
     "bad schedule": deep_merge(BASE, {"cronjob": {"schedule": "every five minutes"}}),
-    "bad interval": deep_merge(BASE, {"mode": "controller", "controller": {"interval": "5 minutes"}}),
+    "bad interval": deep_merge(BASE, {"mode": "controller", "controller": {"interval": "5 parsecs"}}),
     "port as string": deep_merge(BASE, {"controller": {"port": "8080"}}),
     "git without repo": deep_merge(BASE, {"specs": {"source": "git"}}),
     "unknown spec source": deep_merge(BASE, {"specs": {"source": "s3"}}),

@@ -143,11 +143,12 @@ def test_git_sync_period_is_a_go_duration(chart: Any, period: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "interval", ["90", "90s", "5m", "1.5h", "1d", "60", "5 minutes", "1m30s", "5min", ""]
+    "interval",
+    ["90", "90s", "5m", "1.5h", "1d", "60", "5 minutes", "1m30s", "5min", "", "1m1m", "5m3h", "-5s", "1x"],
 )
 def test_hfleet_durations_agree_with_hfleet(chart: Any, interval: str) -> None:
     """controller.interval and cronjob.waitTimeout reach hfleet's own parser: the schema admits exactly
-    what it parses (1m30s is a Go duration but not an hfleet one)."""
+    what it parses (the one duration parser, reconciler.durations)."""
     try:
         parse_duration(interval)
         parses = interval != ""

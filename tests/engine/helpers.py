@@ -43,13 +43,14 @@ def one_pass(
     *,
     prune: bool = False,
     force: bool = False,
+    allow_replace: bool = False,
     parallelism: int = 16,
     now: datetime | None = None,
 ) -> tuple[plan_mod.Plan, apply_mod.ApplyReport]:
     """One ``hfleet apply`` pass at the current instant (``now``), as the CLI runs it, minus the lock."""
     observation = run.observe(loader.load([path]), api, now)
     result = run.make_plan(observation, api, run.Options(prune=prune))[0]
-    safety.check(result, safety.Limits(force=force), observation.desired)
+    safety.check(result, safety.Limits(force=force, allow_replace=allow_replace), observation.desired)
     report = apply_mod.execute(
         result, observation.desired, observation.live.records, api, parallelism=parallelism
     )

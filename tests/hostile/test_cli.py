@@ -118,11 +118,6 @@ def test_a_body_sent_one_byte_at_a_time_ends_at_the_deadline(
     assert run.seconds < 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs engine.run.connect to build its client with reconciler.net.transport.client (lead): "
-    "httpx's own transport restarts its read timeout at every byte of the headers",
-)
 def test_headers_sent_one_byte_at_a_time_end_at_the_deadline(
     cli: Cli, specs: Path, hostile: HostileServer
 ) -> None:

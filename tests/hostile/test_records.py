@@ -3,7 +3,7 @@
 The list answer holds the fleet's real endpoints (from the emulator) plus malformed records. The
 promise (issue 13 item 2): a malformed endpoint is reported by name and left alone, the others
 proceed, the run exits 1, nothing prints a traceback, and no request path ever leaves its segment.
-Variants that need the lead's typed response model to pass are marked ``xfail(strict=True)``.
+Every answer goes through ``reconciler.wire.record.parse`` (the typed model of the response).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from tests.hostile.conftest import Cli
 from tests.hostile.server import TOKEN, HostileServer
 
 LIST = "/v2/endpoint/emulator"
-NEEDS_MODEL = pytest.mark.xfail(strict=True, reason="needs the typed response model (lead)")
 
 
 def live_items(hostile: HostileServer) -> list[dict[str, Any]]:
@@ -75,16 +74,11 @@ WRONG_TYPES = [
     ("", None),
     ("", []),
 ]
-# Variants main's engine already reports without a traceback (measured; the rest need the model).
-PASSING_NOW: set[int] = set()
 
 
 @pytest.mark.parametrize(
     ("index", "path", "value"),
-    [
-        pytest.param(i, p, v, marks=() if i in PASSING_NOW else NEEDS_MODEL, id=f"{p or 'record'}={v!r}")
-        for i, (p, v) in enumerate(WRONG_TYPES)
-    ],
+    [pytest.param(i, p, v, id=f"{p or 'record'}={v!r}") for i, (p, v) in enumerate(WRONG_TYPES)],
 )
 def test_a_record_of_wrong_types_is_reported_and_the_rest_proceeds(
     cli: Cli, specs: Path, hostile: HostileServer, index: int, path: str, value: Any
@@ -125,7 +119,6 @@ def test_names_that_are_path_tricks_never_leave_their_segment(
     assert hostile.requests(path=r"/v2(/endpoint(/emulator)?)?/?(\.\.?)?") == hostile.requests("GET", LIST)
 
 
-@NEEDS_MODEL
 def test_names_that_are_path_tricks_are_reported_and_left_alone(
     cli: Cli, specs: Path, hostile: HostileServer
 ) -> None:

@@ -72,6 +72,22 @@ def connect(url: str, token: str = TOKEN, **kwargs: Any) -> session_mod.Session:
     return session_mod.connect(session_mod.Settings(api_url=url + "/v2", token=token, **kwargs))
 
 
+def wait_quiet(emulator: Emulator, quiet: float = 1.0, timeout: float = 30.0) -> None:
+    """Wait until the emulator's request log has not grown for ``quiet`` seconds (requests slowed by
+    a latency fault have all finished), rather than sleeping a guessed time that a loaded machine
+    can overrun."""
+    deadline = time.monotonic() + timeout
+    count, since = len(emulator.requests), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = len(emulator.requests)
+        if now != count:
+            count, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+    raise AssertionError(f"the emulator kept receiving requests for {timeout:.0f}s")
+
+
 def run_cli(
     *args: str, env: Mapping[str, str] | None = None, input: str | None = None
 ) -> tuple[int, str, str]:
@@ -150,7 +166,7 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 def hfleet_process(url: str, *args: str, state_dir: Path, **popen: Any) -> subprocess.Popen[str]:
     """``python -m reconciler --api-url URL/v2 --token hf_emulator ARGS`` as a child process."""
     argv = [sys.executable, "-m", "reconciler", "--api-url", url + "/v2", "--token", TOKEN]
-    argv += ["--log-format", "json", *args]
+    argv += ["--log-format", "json", "-v", *args]  # -v: the info events (apply.change.started...)
     popen.setdefault("stdout", subprocess.PIPE)
     popen.setdefault("stderr", subprocess.PIPE)
     return subprocess.Popen(

@@ -37,7 +37,7 @@ def test_a_failed_deploy_is_reported_isolated_and_repaired(tmp_path: Path, emu: 
     assert code == 2, out + err
     changes = json.loads(out)["changes"]
     assert [(c["name"], c["action"]) for c in changes] == [("bad-one", "update")]
-    assert DEPLOY_MESSAGE in changes[0]["reason"] and changes[0]["reason"].startswith("repair")
+    assert changes[0]["reason"] == "repair" and DEPLOY_MESSAGE in changes[0]["detail"]
     # The next run repairs it (a PUT of the whole config re-deploys), touching nothing else.
     emu.clear_requests()
     code, out, err = cli(url, "apply", str(specs), "--yes", "--wait", "--timeout", "30s")
@@ -91,7 +91,7 @@ def test_a_failed_update_is_reported_isolated_and_repaired(tmp_path: Path, emu: 
     code, out, err = cli(url, "plan", str(specs), "--format", "json")
     changes = json.loads(out)["changes"]
     assert code == 2 and [(c["name"], c["action"]) for c in changes] == [("b", "update")]
-    assert UPDATE_MESSAGE in changes[0]["reason"]
+    assert changes[0]["reason"] == "repair" and UPDATE_MESSAGE in changes[0]["detail"]
     code, out, err = cli(url, "apply", str(specs), "--yes", "--wait", "--timeout", "30s")
     assert code == 0, out + err
     assert states(url) == {"a": "running", "b": "running", "c": "running"}

@@ -84,7 +84,7 @@ def converge(specs: Path, api: Any, passes: int = 4) -> int:
     for used in range(1, passes + 1):
         if not engine_helpers.plan_now(specs, api, prune=True).has_changes:
             return used - 1
-        _, report = engine_helpers.one_pass(specs, api, prune=True, force=True)
+        _, report = engine_helpers.one_pass(specs, api, prune=True, force=True, allow_replace=True)
         assert report.ok, report.data()
     left = engine_helpers.plan_now(specs, api, prune=True)
     assert not left.has_changes, [c.data() for c in left.writes]
