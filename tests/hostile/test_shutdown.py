@@ -1,0 +1,90 @@
+"""SIGTERM ends hfleet promptly in every wait (issue 13 item 6): a Retry-After sleep, a slow read,
+and an ``apply --wait`` poll. Before, ``reconcile`` was still running 116 s after SIGTERM.
+
+Each test starts the real CLI in a child process against the hostile server, waits until the child
+is provably inside the wait (the server saw the request that put it there), sends SIGTERM and
+measures how long the child takes to exit. The bound is generous for a loaded 2-core machine
+(``PROMPT`` seconds) and far below the waits themselves (30 s and more).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import write_fleet
+from tests.hostile.conftest import ROOT
+from tests.hostile.server import TOKEN, HostileServer
+
+LIST = "/v2/endpoint/emulator"
+PROMPT = 8.0  # seconds from SIGTERM to exit, at most
+
+
+def _start(hostile: HostileServer, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HFLEET_"))}
+    env.update(PYTHONPATH=str(ROOT), HFLEET_STATE_DIR=str(tmp_path / "state"))
+    argv = [sys.executable, "-m", "reconciler", "--api-url", hostile.url + "/v2", "--token", TOKEN]
+    argv += ["--log-format", "json", *args]
+    return subprocess.Popen(
+        argv, env=env, cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _wait_until(check: object, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "the child never reached the wait"
+        time.sleep(0.05)
+
+
+def _terminate(proc: subprocess.Popen[str]) -> tuple[float, str]:
+    time.sleep(0.3)  # let the child settle into the wait it just entered
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=PROMPT * 3)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return time.monotonic() - sent, err
+
+
+def test_reconcile_stops_promptly_during_a_retry_after_sleep(tmp_path: Path) -> None:
+    specs = write_fleet(tmp_path / "specs", {"a": ""})
+    with HostileServer() as hostile:
+        hostile.add("GET", LIST, "rate_limited", retry_after="45")
+        proc = _start(hostile, tmp_path, "reconcile", str(specs), "--listen", "", "--interval", "5m")
+        _wait_until(lambda: hostile.requests("GET", LIST))
+        seconds, err = _terminate(proc)
+    assert seconds < PROMPT, f"took {seconds:.1f}s after SIGTERM\n{err[-2000:]}"
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
+
+
+def test_reconcile_stops_promptly_during_a_slow_read(tmp_path: Path) -> None:
+    specs = write_fleet(tmp_path / "specs", {"a": ""})
+    with HostileServer() as hostile:
+        hostile.add("GET", LIST, "slow_body", interval=1.0)
+        proc = _start(hostile, tmp_path, "reconcile", str(specs), "--listen", "", "--interval", "5m")
+        _wait_until(lambda: hostile.requests("GET", LIST))
+        seconds, err = _terminate(proc)
+    assert seconds < PROMPT, f"took {seconds:.1f}s after SIGTERM\n{err[-2000:]}"
+    assert "Traceback" not in err
+
+
+def test_apply_wait_stops_promptly_while_polling(tmp_path: Path) -> None:
+    """An endpoint that stays ``initializing``: ``apply --wait`` polls it until SIGTERM, then stops
+    at once and reports the run as not finished (exit 1), nothing left half-written."""
+    specs = write_fleet(tmp_path / "specs", {"slow": ""})
+    with HostileServer() as hostile:
+        hostile.emulator.config.durations = type(hostile.emulator.config.durations)(initializing=3600)
+        proc = _start(hostile, tmp_path, "apply", str(specs), "--yes", "--wait", "--timeout", "30m")
+        _wait_until(lambda: hostile.requests("POST", LIST) and len(hostile.requests("GET", LIST)) >= 2)
+        seconds, err = _terminate(proc)
+    assert seconds < PROMPT, f"took {seconds:.1f}s after SIGTERM\n{err[-2000:]}"
+    assert proc.returncode == 1, err[-2000:]
+    assert "Traceback" not in err
