@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the main job against the embedded emulator, from a clean emulated cloud.
 # plan → apply --wait --smoke → plan again (nothing to do) → status → schedule preview.
+# HFLEET_DEMO_NOW=ISO-8601 (optional) runs it at that instant (`--now` to every command that reads
+# the clock), so a test can prove it passes at night, on a weekend or a holiday, not only now.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 HFLEET="${HFLEET:-.venv/bin/hfleet}"
@@ -10,14 +12,16 @@ rm -rf "$HFLEET_STATE_DIR"
 export CHAT_LLM_HF_TOKEN="demo-token-not-a-secret"
 export RERANKER_REGISTRY_PASSWORD="demo-registry-password"
 run() { echo; echo "\$ hfleet $*"; "$HFLEET" --emulator "$HFLEET_STATE_DIR/emulator.db" --token hf_emulator --log-format console -q "$@"; }
+NOW=()
+[ -n "${HFLEET_DEMO_NOW:-}" ] && NOW=(--now "$HFLEET_DEMO_NOW")
 
 run validate specs || exit 1
-run plan specs; code=$?
+run plan specs "${NOW[@]}"; code=$?
 [ "$code" -eq 2 ] || { echo "expected plan to exit 2 (changes pending), got $code"; exit 1; }
-run apply specs --yes --wait --timeout 2m --smoke || exit 1
-run plan specs || { echo "expected nothing to do after apply"; exit 1; }
-run status specs || exit 1
-run schedule specs --days 7 || exit 1
+run apply specs "${NOW[@]}" --yes --wait --timeout 2m --smoke || exit 1
+run plan specs "${NOW[@]}" || { echo "expected nothing to do after apply"; exit 1; }
+run status specs "${NOW[@]}" || exit 1
+run schedule specs "${NOW[@]}" --days 7 || exit 1
 echo
 echo "Demo done. The emulated cloud is in $HFLEET_STATE_DIR/emulator.db; try:"
 echo "  .venv/bin/hfleet --emulator $HFLEET_STATE_DIR/emulator.db --token hf_emulator status specs"
