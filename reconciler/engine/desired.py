@@ -21,7 +21,7 @@ from reconciler.spec import loader, secrets
 from reconciler.spec import models as spec_models
 from reconciler.wire import convert
 
-__all__ = ["DesiredEndpoint", "SecretUnavailable", "build", "resolve_secret"]
+__all__ = ["DesiredEndpoint", "SecretUnavailable", "build", "grace_from", "resolve_secret"]
 
 SecretUnavailable = secrets.SecretUnavailable
 
@@ -87,6 +87,24 @@ def fingerprint(fleet: str, spec: spec_models.EndpointSpec) -> tuple[str | None,
     except SecretUnavailable:
         return None, False
     return digest.hexdigest()[:16], True
+
+
+def grace_from(state: str | None, last_change: datetime | None, now: datetime) -> datetime | None:
+    """When the endpoint's grace period runs from, given its live ``state`` and ``last_change``
+    (``updatedAt``), or None when it has none.
+
+    A grace period only keeps an endpoint up after a deploy; it never turns one back on. While the
+    endpoint is paused or scaled to zero its ``updatedAt`` is that turn-off itself (the API stamps
+    pause, resume and scale-to-zero too), so it starts no grace period: otherwise every pause the
+    schedule makes would be undone by a resume a minute later, and again after each grace period.
+    An endpoint not created yet (``state`` None) is deployed by this plan, so its grace runs from
+    ``now``: the plan then says what the apply will do (create and keep up for the grace period).
+    """
+    if state is None:
+        return now
+    if state in ("paused", "scaledToZero"):
+        return None
+    return last_change
 
 
 def build(

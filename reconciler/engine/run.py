@@ -113,7 +113,8 @@ def observe(fleet: loader.Fleet, api: api_client.EndpointsApi, now: datetime | N
     for spec in fleet.endpoints:
         key = (fleet.namespace_of(spec), spec.name)
         have = current.get(key)
-        wanted[key] = desired_mod.build(fleet, spec, at, last_change=have.last_change if have else None)
+        since = desired_mod.grace_from(have.state if have else None, have.last_change if have else None, at)
+        wanted[key] = desired_mod.build(fleet, spec, at, last_change=since)
     return Observation(fleet, at, current, wanted, namespaces)
 
 

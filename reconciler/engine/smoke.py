@@ -184,7 +184,8 @@ def run(
             return SmokeResult(ns, spec.name, "skipped", "not deployed")
         if ownership.owner_of(have.tags) != fleet.name:
             return SmokeResult(ns, spec.name, "skipped", "not owned by this fleet")
-        want = desired_mod.build(fleet, spec, at, last_change=have.last_change)
+        since = desired_mod.grace_from(have.state, have.last_change, at)
+        want = desired_mod.build(fleet, spec, at, last_change=since)
         if want.power is spec_models.PowerState.PAUSED or have.state == "paused":
             why = "paused" if have.state == "paused" else f"off ({want.power_reason})"
             return SmokeResult(ns, spec.name, "skipped", why)
