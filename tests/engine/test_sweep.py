@@ -15,6 +15,8 @@ line. ``make soak`` sweeps every 7 minutes of the week instead of every 37.
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -192,15 +194,24 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Cloud:
     """A fresh emulator whose clock stands at ``at``, and an engine session on it."""
 
-    def __init__(self, at: datetime, state_dir: Path, durations: Durations | None = None) -> None:
-        self.clock = FakeClock(at)
+    def __init__(
+        self,
+        at: datetime,
+        state_dir: Path,
+        durations: Durations | None = None,
+        clock: FakeClock | None = None,
+    ) -> None:
+        self.clock = clock or FakeClock(at)
         self.emulator = Emulator(EmulatorConfig(durations=durations or Durations()), clock=self.clock)
         self.api = make_api(self.emulator)
         self.session = session.Session(self.api, self.api.http, session.Settings(state_dir=state_dir))
 
-    def apply(self, fleet: loader.Fleet, at: datetime, *, wait: bool = True) -> run.RunResult:
+    def apply(
+        self, fleet: loader.Fleet, at: datetime, *, wait: bool = True, events: run.Events | None = None
+    ) -> run.RunResult:
         self.clock.now = max(self.clock.now, at.timestamp())
-        return run.run(fleet, self.session, run.Options(now=at, wait=wait, wait_timeout=60), apply=True)
+        options = run.Options(now=at, wait=wait, wait_timeout=60)
+        return run.run(fleet, self.session, options, apply=True, events=events)
 
     def plan(self, fleet: loader.Fleet, at: datetime) -> Plan:
         self.clock.now = max(self.clock.now, at.timestamp())
@@ -217,8 +228,8 @@ class Cloud:
 def cloud_at(state_dir: Path) -> Iterator[Any]:
     made: list[Cloud] = []
 
-    def make(at: datetime, durations: Durations | None = None) -> Cloud:
-        made.append(Cloud(at, state_dir, durations))
+    def make(at: datetime, durations: Durations | None = None, clock: FakeClock | None = None) -> Cloud:
+        made.append(Cloud(at, state_dir, durations, clock))
         return made[-1]
 
     yield make
@@ -290,3 +301,122 @@ def test_apply_wait_then_plan_is_empty_across_a_week(
 @pytest.mark.parametrize("at", week(7) if SOAK else week(7 * 24 * 60), ids=lambda t: t.isoformat())
 def test_soak_every_seven_minutes_of_a_week(fleet: loader.Fleet, cloud_at: Any, at: datetime) -> None:
     check_instant(fleet, cloud_at(at), at)
+
+
+# --- the same through the command line ------------------------------------------------------------
+
+CLI_INSTANTS = [
+    datetime(2026, 12, 1, 6, 10, tzinfo=PARIS),  # the issue's Tuesday 06:10 in Paris
+    datetime(2026, 12, 1, 23, 30, tzinfo=PARIS),  # a weekday night
+    datetime(2026, 12, 5, 12, 0, tzinfo=PARIS),  # Saturday noon
+    datetime(2026, 12, 25, 10, 0, tzinfo=PARIS),  # Christmas, a Friday
+    *_edges(PARIS, date(2026, 12, 2)),
+    *_edges(NEW_YORK, date(2026, 3, 9)),  # the Monday after New York's spring forward
+    datetime(2026, 10, 25, 2, 30, tzinfo=PARIS),  # inside Paris's autumn fold
+]
+
+
+@pytest.fixture
+def cli_cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """``hfleet --emulator FILE`` with instant transitions; the embedded emulator's clock is pinned
+    (``pin(at)``) so the timestamps it writes do not depend on the day the suite runs."""
+    import reconciler.emulator
+
+    monkeypatch.setenv("HFLEET_EMULATOR_DURATIONS", "instant")
+    monkeypatch.setenv("HFLEET_STATE_DIR", str(tmp_path / "state"))
+    clock = FakeClock()
+    real = reconciler.emulator.Emulator
+
+    def pinned(config: EmulatorConfig | None = None, clock_: Any = None) -> Emulator:
+        return real(config, clock=clock)
+
+    monkeypatch.setattr(reconciler.emulator, "Emulator", pinned)
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "fleet.yaml").write_text(FLEET)
+    (specs / "endpoints.yaml").write_text(
+        "---\n".join(f"kind: Endpoint\nname: {name}\n{extra}" for name, extra in ENDPOINTS.items())
+    )
+
+    def hfleet(*args: str, at: datetime) -> tuple[int, str]:
+        from click.testing import CliRunner
+
+        from reconciler import cli
+
+        clock.now = max(clock.now, at.timestamp())
+        db = str(tmp_path / "state" / "emulator.db")
+        result = CliRunner().invoke(
+            cli.cli,
+            ["--emulator", db, "-q", args[0], str(specs), "--now", at.isoformat(), *args[1:]],
+            catch_exceptions=False,
+        )
+        return result.exit_code, result.stdout + result.stderr
+
+    return hfleet
+
+
+@pytest.mark.parametrize("at", CLI_INSTANTS, ids=lambda t: t.isoformat())
+def test_cli_apply_wait_then_plan_exits_0(cli_cloud: Any, at: datetime) -> None:
+    code, out = cli_cloud("plan", at=at)
+    assert code == 2, out
+    code, out = cli_cloud("apply", "--yes", "--wait", "--timeout", "30s", at=at)
+    assert code == 0, out
+    off = [name for name, oracle in ORACLE.items() if not oracle.up(at) and not oracle.grace]
+    for name in off:
+        verb = "pause" if ORACLE[name].off == "paused" else "scale_to_zero"
+        # turned off in the same run, after its create
+        assert re.search(rf"^ok +{verb} +emulator/{name} ", out, re.MULTILINE), out
+    code, out = cli_cloud("plan", at=at)
+    assert code == 0 and "No changes" in out, out
+
+
+def test_without_wait_the_plan_says_what_is_left(fleet: loader.Fleet, cloud_at: Any) -> None:
+    """``apply`` without ``--wait`` writes only the reviewed plan: a create the schedule wants off is
+    announced as such, and the next plan (exit 2) holds the pause and the scale-to-zero; while the
+    endpoints are still starting, it says it waits and when to look again."""
+    night = datetime(2026, 12, 1, 23, 30, tzinfo=PARIS)  # 17:30 in New York: up there
+    slow = Durations(pending=60, initializing=60)
+    cloud = cloud_at(night, slow)
+    result = cloud.apply(fleet, night, wait=False)
+    assert result.report is not None and result.report.ok and result.report.rounds == 1
+    creates = {c.name: c for c in result.plan.changes}
+    assert creates["paris"].then == "paused" and "then paused" in creates["paris"].detail
+    assert creates["tokyo"].then == "paused"  # 07:30 Wednesday in Tokyo
+    assert creates["new-york"].then is None and creates["paris-grace"].then is None  # up; in grace
+    starting = cloud.plan(fleet, night)
+    assert {c.action.value for c in starting.changes} == {"wait"}
+    assert starting.requeue_after is not None and starting.requeue_after <= timedelta(seconds=30)
+    cloud.clock.advance(120)  # the endpoints are up
+    left = cloud.plan(fleet, night + timedelta(minutes=2))
+    assert {(c.action.value, c.name) for c in left.changes} == {("pause", "paris"), ("pause", "tokyo")}
+    assert all("schedule: outside uptime" in c.detail for c in left.changes)
+    # Nothing else is left: the grace period ends at 00:00, which is when to look again.
+    assert left.requeue_after == timedelta(minutes=28)
+
+
+def test_wait_rides_out_slow_starts_then_turns_off(fleet: loader.Fleet, cloud_at: Any) -> None:
+    """With transitions that take time (pending, initializing), ``--wait`` waits for the creates to
+    be up before it pauses them: the API refuses no step and one apply still converges."""
+    night = datetime(2026, 12, 5, 12, 0, tzinfo=PARIS)  # Saturday noon: everything scheduled is off
+
+    class FastForward(FakeClock):
+        """The emulator's time runs a hundred times faster than the wall clock (from ``night``)."""
+
+        def __init__(self, start: datetime) -> None:
+            super().__init__(start)
+            self.began = time.monotonic()
+
+        def __call__(self) -> float:
+            return self.now + (time.monotonic() - self.began) * 100
+
+    cloud = cloud_at(night, Durations(pending=60, initializing=60), FastForward(night))
+    seen: dict[str, list[str]] = {}
+    events = run.Events(on_state=lambda key, state: seen.setdefault(key[1], []).append(state))
+    result = cloud.apply(fleet, night, events=events)
+    assert result.report is not None and result.report.ok and not result.report.wait_errors
+    assert result.report.rounds == 2
+    assert seen["paris"][0] in ("pending", "initializing") and seen["paris"][-2:] == ["running", "paused"]
+    states = cloud.states()
+    assert states["always"] == "running" and states["paris"] == "paused" and states["tokyo"] == "paused"
+    assert states["new-york"] == "scaledToZero" and states["new-york-floor"] == "scaledToZero"
+    assert not cloud.plan(fleet, night).has_changes
