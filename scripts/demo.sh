@@ -3,10 +3,11 @@
 # plan → apply --wait --smoke → plan again (nothing to do) → status → schedule preview.
 # HFLEET_DEMO_NOW=ISO-8601 (optional) runs it at that instant (`--now` to every command that reads
 # the clock), so a test can prove it passes at night, on a weekend or a holiday, not only now.
+# HFLEET_DEMO_DIR (default .hfleet/demo) is where its emulated cloud lives; it is emptied first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 HFLEET="${HFLEET:-.venv/bin/hfleet}"
-export HFLEET_STATE_DIR=.hfleet/demo
+export HFLEET_STATE_DIR="${HFLEET_DEMO_DIR:-.hfleet/demo}"
 rm -rf "$HFLEET_STATE_DIR"
 # The example specs reference secrets by name; the demo provides throwaway values.
 export CHAT_LLM_HF_TOKEN="demo-token-not-a-secret"
