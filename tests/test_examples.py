@@ -213,12 +213,19 @@ def test_github_plan_workflow() -> None:
             "--yes",
             "--wait",
             "--smoke",
+            "--now",
+            "$now",
             "specs/",
         ]
     ]
     ctx = parse(rehearse[0])[1]
     assert ctx.parent is not None and ctx.parent.params["emulator"] == ".hfleet/ci.db"
     assert ctx.params["yes"] and ctx.params["wait"] and ctx.params["smoke"]
+    # The check after it plans at the same instant (tests/recipes/test_rehearse.py runs both).
+    check = [a for a in commands if "--emulator" in a and "plan" in a]
+    assert check == [
+        ["--emulator", ".hfleet/ci.db", "--token", "hf_emulator", "plan", "--now", "$now", "specs/"]
+    ]
 
 
 def test_github_apply_workflow() -> None:
