@@ -14,8 +14,10 @@ The share of the month an endpoint is up is its *regime*: always on (1), under a
 schedule's share over four weeks, overrides included) or off (0, a ``state: paused`` spec). Both
 sides of a change use the same regime unless the live power state says otherwise: a pause the
 schedule does every evening changes nothing in the month's estimate, while resuming an endpoint
-that was paused by hand does. So a change's delta is ``after − before`` of that endpoint, the deltas
-add up to the total's change, and ``--target`` counts untargeted endpoints at their current cost.
+that was paused by hand does. So an endpoint's delta is its ``after − before`` (split between an
+update and a power change of the same endpoint: the update priced under the regime it is in), the
+deltas add up to the total's change, and ``--target`` counts untargeted endpoints at their current
+cost. tests/engine/test_cost_model.py holds the sums against ``hfleet status`` before and after.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 from reconciler import errors
 from reconciler.engine import catalog as catalog_mod
 from reconciler.engine.desired import DesiredEndpoint
-from reconciler.engine.plan import Action, Plan
+from reconciler.engine.plan import Action, Change, Plan
 from reconciler.schedule import evaluate as schedule_eval
 from reconciler.spec.models import PowerState
 from reconciler.wire import ownership
@@ -185,42 +187,48 @@ def annotate(
     schedules: Mapping[Key, Any],
     catalogs: Mapping[str, catalog_mod.Catalog],
 ) -> Plan:
-    """The plan with each endpoint's monthly delta (on its first change) and the fleet's total after it."""
+    """The plan with each change's monthly delta and the fleet's total after it.
+
+    An endpoint's delta is ``after − before``. When the plan both rewrites its configuration and
+    changes its power state (an update and a resume), each change carries its own part: the update
+    is priced under the regime the endpoint is in, the power change takes the rest; so a secret
+    rotation of an endpoint paused by hand costs nothing and its resume costs the month."""
     now = plan.now
-    in_plan = {c.key for c in plan.writes}
-    rewritten = {c.key for c in plan.writes if c.action in (Action.UPDATE, Action.REPLACE, Action.CREATE)}
-    deleted = {c.key for c in plan.writes if c.action is Action.DELETE}
+    writes: dict[Key, list[Change]] = {}
+    for change in plan.writes:
+        writes.setdefault(change.key, []).append(change)
     ours = {k: r for k, r in live.items() if ownership.owner_of(r.tags) == plan.fleet}
     total = 0.0
-    deltas: dict[Key, float] = {}
+    parts: dict[tuple[Key, Action], float] = {}
     for key in sorted(set(desired) | set(ours)):
         book = _catalog_for(key, catalogs)
         if book is None:
             continue
-        have, want = ours.get(key), desired.get(key)
-        schedule = schedules.get(key)
-        was = monthly(before(have, want, schedule, now), book)
-        if key in deleted:
-            will: Money | None = Money(0.0, 0.0, 0.0)
-        elif key in in_plan:
-            will = monthly(after(have, want, schedule, now, rewritten=key in rewritten), book)
-        else:
-            will = was if have is not None else Money(0.0, 0.0, 0.0)
+        have, want, schedule = ours.get(key), desired.get(key), schedules.get(key)
+        was_basis = before(have, want, schedule, now)
+        was = monthly(was_basis, book)
+        changes = writes.get(key, [])
+        rewrites = [c for c in changes if c.action in (Action.UPDATE, Action.REPLACE, Action.CREATE)]
+        will_basis = after(have, want, schedule, now, rewritten=bool(rewrites)) if changes else was_basis
+        if any(c.action is Action.DELETE for c in changes):
+            will_basis = None
+        will = monthly(will_basis, book)
         if was is None or will is None:
             continue
         total += will.high
-        if key in in_plan:
-            deltas[key] = will.high - was.high
-    seen: set[Key] = set()
-    changes = []
+        power = [c for c in changes if c.action.power]
+        if rewrites and power and was_basis is not None and will_basis is not None:
+            mid = monthly(replace(will_basis, fraction_up=was_basis.fraction_up), book)
+            assert mid is not None  # the same hardware as ``will``, which has a price
+            parts[(key, rewrites[0].action)] = mid.high - was.high
+            parts[(key, power[0].action)] = will.high - mid.high
+        elif changes:
+            parts[(key, changes[0].action)] = will.high - was.high
+    priced = []
     for change in plan.changes:
-        delta = deltas.get(change.key) if change.action.writes else None
-        if delta is not None and change.key not in seen and abs(delta) >= 0.005:
-            seen.add(change.key)
-            changes.append(change.with_cost(delta))
-        else:
-            changes.append(change)
-    return plan.with_costs(tuple(changes), total, sum(deltas.values()))
+        delta = parts.get((change.key, change.action)) if change.action.writes else None
+        priced.append(change.with_cost(delta if delta is not None and abs(delta) >= 0.005 else None))
+    return plan.with_costs(tuple(priced), total, sum(parts.values()))
 
 
 def check_quota(

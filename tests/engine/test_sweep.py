@@ -31,6 +31,7 @@ from reconciler.engine import run, session
 from reconciler.engine.plan import Plan
 from reconciler.spec import loader
 from tests.conftest import FakeClock, make_api
+from tests.engine.pinned import PinnedCli
 from tests.reliability.helpers import SOAK
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -318,41 +319,15 @@ CLI_INSTANTS = [
 
 @pytest.fixture
 def cli_cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    """``hfleet --emulator FILE`` with instant transitions; the embedded emulator's clock is pinned
-    (``pin(at)``) so the timestamps it writes do not depend on the day the suite runs."""
-    import reconciler.emulator
-
-    monkeypatch.setenv("HFLEET_EMULATOR_DURATIONS", "instant")
-    monkeypatch.setenv("HFLEET_STATE_DIR", str(tmp_path / "state"))
-    clock = FakeClock()
-    real = reconciler.emulator.Emulator
-
-    def pinned(config: EmulatorConfig | None = None, clock_: Any = None) -> Emulator:
-        return real(config, clock=clock)
-
-    monkeypatch.setattr(reconciler.emulator, "Emulator", pinned)
+    """``hfleet --emulator FILE`` on the sweep's specs, the emulator's clock pinned at each ``at``."""
+    pinned = PinnedCli(monkeypatch, tmp_path / "state")
     specs = tmp_path / "specs"
     specs.mkdir()
     (specs / "fleet.yaml").write_text(FLEET)
     (specs / "endpoints.yaml").write_text(
         "---\n".join(f"kind: Endpoint\nname: {name}\n{extra}" for name, extra in ENDPOINTS.items())
     )
-
-    def hfleet(*args: str, at: datetime) -> tuple[int, str]:
-        from click.testing import CliRunner
-
-        from reconciler import cli
-
-        clock.now = max(clock.now, at.timestamp())
-        db = str(tmp_path / "state" / "emulator.db")
-        result = CliRunner().invoke(
-            cli.cli,
-            ["--emulator", db, "-q", args[0], str(specs), "--now", at.isoformat(), *args[1:]],
-            catch_exceptions=False,
-        )
-        return result.exit_code, result.stdout + result.stderr
-
-    return hfleet
+    return lambda command, *args, at: pinned.run(command, str(specs), *args, at=at)
 
 
 @pytest.mark.parametrize("at", CLI_INSTANTS, ids=lambda t: t.isoformat())

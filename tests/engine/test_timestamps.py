@@ -31,6 +31,7 @@ from reconciler.spec import loader
 from reconciler.wire import record
 from tests.conftest import NO_WAIT, FakeClock, write_fleet
 from tests.emulator import recorded
+from tests.engine.pinned import PinnedCli
 
 PARIS = ZoneInfo("Europe/Paris")
 SATURDAY = datetime(2026, 12, 5, 12, 0, tzinfo=PARIS)  # off by the office-hours schedule
@@ -219,24 +220,9 @@ def readme_specs() -> dict[str, str]:
 
 @pytest.fixture
 def readme_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    """``hfleet --emulator FILE`` (instant transitions) whose emulator clock is pinned to ``at``."""
-    import reconciler.emulator
-
-    monkeypatch.setenv("HFLEET_EMULATOR_DURATIONS", "instant")
-    monkeypatch.setenv("HFLEET_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("CHAT_LLM_HF_TOKEN", "readme-not-a-secret")
-    clock = FakeClock()
-    real = reconciler.emulator.Emulator
-    monkeypatch.setattr(reconciler.emulator, "Emulator", lambda config=None: real(config, clock=clock))
-
-    def hfleet(*args: str, at: datetime) -> tuple[int, str]:
-        clock.now = max(clock.now, at.timestamp())
-        db = str(tmp_path / "state" / "emulator.db")
-        command = ["--emulator", db, "-q", *args, "--now", at.isoformat()]
-        result = CliRunner().invoke(cli.cli, command, catch_exceptions=False)
-        return result.exit_code, result.stdout + result.stderr
-
-    return hfleet
+    pinned = PinnedCli(monkeypatch, tmp_path / "state")
+    return lambda *args, at: pinned.run(*args, at=at)
 
 
 @pytest.mark.parametrize("text", list(readme_specs().values()), ids=list(readme_specs()))
