@@ -13,7 +13,8 @@ scaled-to-zero endpoints are not billed. A month is 730 h. Costs are ceilings at
 The share of the month an endpoint is up is its *regime*: always on (1), under a schedule (the
 schedule's share over four weeks, overrides included) or off (0, a ``state: paused`` spec). Both
 sides of a change use the same regime unless the live power state says otherwise: a pause the
-schedule does every evening changes nothing in the month's estimate, while resuming an endpoint
+schedule does every evening changes nothing in the month's estimate, nor does its resume in the
+morning (a paused endpoint whose schedule pauses is in its regime), while resuming an endpoint
 that was paused by hand does. So an endpoint's delta is its ``after − before`` (split between an
 update and a power change of the same endpoint: the update priced under the regime it is in), the
 deltas add up to the total's change, and ``--target`` counts untargeted endpoints at their current
@@ -107,9 +108,17 @@ def _live_fraction(have: EndpointRecord, want: DesiredEndpoint | None, schedule:
         if off:
             return 0.0
         return 1.0 if schedule is None else _scheduled(schedule, now)
-    if have.state == State.PAUSED and not (want.by_schedule and want.power is PowerState.PAUSED):
+    if have.state == State.PAUSED and not _pauses(want, schedule):
         return 0.0  # paused by hand: resuming it is what costs money
     return regime_fraction(want, schedule, now)
+
+
+def _pauses(want: DesiredEndpoint, schedule: Any) -> bool:
+    """Whether the endpoint's schedule pauses it when off: then a paused endpoint is in its regime,
+    and the morning's resume costs no more than the evening's pause saved."""
+    if not want.by_schedule:
+        return False
+    return want.power is PowerState.PAUSED or getattr(schedule, "off", None) == "pause"
 
 
 def _scheduled(schedule: Any, now: datetime) -> float:

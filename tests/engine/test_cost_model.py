@@ -246,3 +246,36 @@ def test_schedule_hours_are_the_hours_the_cost_model_bills(
     deltas = deltas_by_endpoint(plan_json(cloud, specs, at=EVENING))
     for name, up in hours.items():
         assert deltas[name] == pytest.approx(X2 * MONTH * up / (28 * 24), abs=0.01), name
+
+
+ZERO_NIGHTLY = "schedule:\n  timezone: Europe/Paris\n  uptime: Mon-Fri 08:00-19:00\n  off: scale_to_zero\n"
+
+
+def test_the_schedules_morning_resume_costs_nothing(cloud: PinnedCli, tmp_path: Path) -> None:
+    """The schedule pauses in the evening and resumes in the morning: both are its regime, already in
+    the month's estimate. Only a pause by hand makes a resume cost money."""
+    specs = write_specs(
+        tmp_path / "specs",
+        {
+            "paused-nightly": "schedule: office-hours\n",  # off: pause
+            "zero-nightly": ZERO_NIGHTLY,
+            "by-hand": ZERO_NIGHTLY,
+        },
+    )
+    assert cloud.run("apply", str(specs), "--yes", "--wait", at=EVENING)[0] == 0
+    cloud.at(EVENING + timedelta(hours=1))
+    cloud.api().pause("emulator", "by-hand")  # its schedule never pauses: someone did
+    morning = EVENING + timedelta(hours=13)  # Wednesday 08:30
+    before = monthly_by_status(cloud, specs, morning)
+    plan = plan_json(cloud, specs, at=morning)
+    assert {(c["action"], c["name"]) for c in plan["changes"]} == {
+        ("resume", "paused-nightly"),
+        ("resume", "zero-nightly"),  # min_replica 1: woken, not left at zero
+        ("resume", "by-hand"),
+    }
+    deltas = deltas_by_endpoint(plan)
+    regime = X2 * MONTH * 20 * 11 / (28 * 24)  # office hours over the 28 days from Wednesday 08:30
+    assert deltas == pytest.approx({"paused-nightly": 0.0, "zero-nightly": 0.0, "by-hand": regime}, abs=0.01)
+    assert cloud.run("apply", str(specs), "--yes", "--wait", at=morning)[0] == 0
+    after = monthly_by_status(cloud, specs, morning)
+    assert {n: after[n] - before[n] for n in after} == pytest.approx(deltas, abs=0.02)
