@@ -110,7 +110,19 @@ def _live_fraction(have: EndpointRecord, want: DesiredEndpoint | None, schedule:
         return 1.0 if schedule is None else _scheduled(schedule, now)
     if have.state == State.PAUSED and not _pauses(want, schedule):
         return 0.0  # paused by hand: resuming it is what costs money
+    if have.state == State.SCALED_TO_ZERO and _held_at_zero(have, want, schedule):
+        return 0.0  # scaled to zero by hand although it may not idle there: waking it costs money
     return regime_fraction(want, schedule, now)
+
+
+def _held_at_zero(have: EndpointRecord, want: DesiredEndpoint, schedule: Any) -> bool:
+    """At zero by hand: its floor is a replica (so it does not idle there, and a plan wakes it) and
+    no schedule of its own puts it there (then zero is its regime's off time)."""
+    floor = want.spec.min_replica if want.spec.min_replica is not None else have.min_replica
+    by_schedule = want.by_schedule and (
+        want.power is PowerState.SCALED_TO_ZERO or getattr(schedule, "off", None) == "scale_to_zero"
+    )
+    return (floor or 0) >= 1 and not by_schedule
 
 
 def _pauses(want: DesiredEndpoint, schedule: Any) -> bool:

@@ -47,6 +47,7 @@ BEFORE = {
     "rotated-spec": SECRET + "state: paused\n",
     "hand": "",  # paused by hand after the first apply
     "hand-rotated": SECRET,  # paused by hand too; its secret rotates in the evening
+    "hand-zero": "",  # scaled to zero by hand, although its min_replica is 1
     "to-pause": "",
     "doomed": "",
     "resized": "",
@@ -72,6 +73,7 @@ EXPECTED = {
     "rotated-spec": 0.0,
     "hand": X2 * MONTH,  # resuming what was paused by hand costs its whole month
     "hand-rotated": X2 * MONTH,  # the resume does; the rotation (a change of its own) does not
+    "hand-zero": X2 * MONTH,  # waking it too
     "to-pause": -X2 * MONTH,  # state: paused in the spec
     "doomed": -X2 * MONTH,  # deleted with --prune
     "resized": 2 * X2 * MONTH,  # max_replica 1 → 3: the ceiling
@@ -129,6 +131,7 @@ def evening(cloud: PinnedCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     api = cloud.api()
     api.pause("emulator", "hand")
     api.pause("emulator", "hand-rotated")
+    api.scale_to_zero("emulator", "hand-zero")
     write_specs(specs, AFTER)
     monkeypatch.setenv("COST_TEST_SECRET", "rotated")
     return specs
@@ -147,6 +150,7 @@ def test_each_delta_is_after_minus_before_and_they_add_up(cloud: PinnedCli, even
         ("resume", "hand"),
         ("update", "hand-rotated"),
         ("resume", "hand-rotated"),
+        ("resume", "hand-zero"),
         ("pause", "to-pause"),
         ("delete", "doomed"),
         ("update", "resized"),
