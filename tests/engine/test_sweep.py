@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from reconciler.emulator import Durations, Emulator, EmulatorConfig
-from reconciler.engine import run, session
+from reconciler.engine import run, safety, session
 from reconciler.engine.plan import Plan
 from reconciler.spec import loader
 from tests.conftest import FakeClock, make_api
@@ -395,3 +395,53 @@ def test_wait_rides_out_slow_starts_then_turns_off(fleet: loader.Fleet, cloud_at
     assert states["always"] == "running" and states["paris"] == "paused" and states["tokyo"] == "paused"
     assert states["new-york"] == "scaledToZero" and states["new-york-floor"] == "scaledToZero"
     assert not cloud.plan(fleet, night).has_changes
+
+
+# --- every chain of steps ---------------------------------------------------------------------------
+
+CHAINS = {
+    # name: (spec before, spec after, what is done by hand in between)
+    "replace-at-night": (
+        "schedule: paris\n",
+        "schedule: paris\nallow_replace: true\nregion: eu-west-1\n",
+        None,
+    ),
+    "update-while-paused": ("schedule: paris\n", "schedule: paris\nmax_replica: 2\n", None),
+    "update-at-zero": ("schedule: new-york\n", "schedule: new-york\nmax_replica: 2\n", None),
+    "paused-to-zero": ("state: paused\n", "min_replica: 0\nstate: scaled_to_zero\n", None),
+    "zero-to-paused": ("min_replica: 0\nstate: scaled_to_zero\n", "min_replica: 0\nstate: paused\n", None),
+    "hand-paused-update": ("", "max_replica: 2\n", "pause"),
+    "hand-zero-update": ("", "max_replica: 2\n", "scale_to_zero"),
+}
+
+
+@pytest.mark.parametrize("chain", list(CHAINS))
+@pytest.mark.parametrize(
+    "at",
+    [datetime(2026, 12, 1, 23, 30, tzinfo=PARIS), datetime(2026, 12, 2, 10, 0, tzinfo=PARIS)],
+    ids=["night", "day"],
+)
+def test_every_chain_converges_in_one_apply(tmp_path: Path, cloud_at: Any, chain: str, at: datetime) -> None:
+    """A replace, an update of a paused or scaled-to-zero endpoint, a move between the two off
+    states, an update of an endpoint turned off by hand: one ``apply --wait`` ends where the spec
+    and the schedule say, and the plan after it is empty."""
+    first, second, by_hand = CHAINS[chain]
+
+    def fleet_with(extra: str) -> loader.Fleet:
+        (tmp_path / "fleet.yaml").write_text(FLEET)
+        (tmp_path / "endpoints.yaml").write_text(f"kind: Endpoint\nname: {chain}\n{extra}")
+        return loader.load([tmp_path])
+
+    cloud = cloud_at(at - timedelta(hours=1))
+    assert cloud.apply(fleet_with(first), at - timedelta(hours=1)).report.ok
+    if by_hand is not None:
+        getattr(cloud.api, by_hand)("emulator", chain)
+    result = run.run(
+        fleet_with(second),
+        cloud.session,
+        run.Options(now=at, wait=True, wait_timeout=60, limits=safety.Limits(allow_replace=True)),
+        apply=True,
+    )
+    assert result.report is not None and result.report.ok and not result.report.wait_errors, result.report
+    after = cloud.plan(fleet_with(second), at)
+    assert not after.has_changes, summary(after)
