@@ -10,14 +10,13 @@ off by the next pass, and stays off (a pause starts no new grace period).
 
 The engine runs in-process (``run.run``, the pipeline the CLI calls) over the emulator's httpx
 transport; ``tests/test_demo.py`` and the CLI cases at the bottom run the same through the command
-line. ``make soak`` sweeps every 7 minutes of the week instead of every 37.
+line; ``test_chains.py`` takes the other chains of steps. ``make soak`` sweeps every 7 minutes of
+the week instead of every 37.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,12 +25,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reconciler.emulator import Durations, Emulator, EmulatorConfig
-from reconciler.engine import run, safety, session
 from reconciler.engine.plan import Plan
 from reconciler.spec import loader
-from tests.conftest import FakeClock, make_api
-from tests.engine.pinned import PinnedCli
+from tests.engine.pinned import Cloud, PinnedCli
 from tests.reliability.helpers import SOAK
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -150,7 +146,7 @@ def named_instants() -> list[datetime]:
         datetime(2026, 12, 2, h, m, s, tzinfo=TOKYO) for h, m, s in ((11, 59, 59), (12, 0, 0), (13, 0, 0))
     ]
     # DST: Paris springs forward on Sunday 2026-03-29 and falls back on 2026-10-25; New York on
-    # 2026-03-08 and 2026-11-01. The days themselves (every hour, the gap and the fold included),
+    # 2026-03-08 and 2026-11-01. The days themselves (every three hours, the gap and the fold included),
     # the Monday after (edges) and the weeks between, when Paris and New York are 5 h apart, not 6.
     for zone, sunday in (
         (PARIS, date(2026, 3, 29)),
@@ -177,65 +173,18 @@ def week(step_minutes: int) -> list[datetime]:
     return [start + timedelta(minutes=i) for i in range(0, 7 * 24 * 60, step_minutes)]
 
 
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> loader.Fleet:
-    directory = tmp_path_factory.mktemp("sweep-specs")
+def write_specs(directory: Path) -> Path:
+    """The sweep's fleet in ``directory``."""
     (directory / "fleet.yaml").write_text(FLEET)
     (directory / "endpoints.yaml").write_text(
         "---\n".join(f"kind: Endpoint\nname: {name}\n{extra}" for name, extra in ENDPOINTS.items())
     )
-    return loader.load([directory])
+    return directory
 
 
 @pytest.fixture(scope="module")
-def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("sweep-state")  # one per xdist worker: the fleet lock is not shared
-
-
-class Cloud:
-    """A fresh emulator whose clock stands at ``at``, and an engine session on it."""
-
-    def __init__(
-        self,
-        at: datetime,
-        state_dir: Path,
-        durations: Durations | None = None,
-        clock: FakeClock | None = None,
-    ) -> None:
-        self.clock = clock or FakeClock(at)
-        self.emulator = Emulator(EmulatorConfig(durations=durations or Durations()), clock=self.clock)
-        self.api = make_api(self.emulator)
-        self.session = session.Session(self.api, self.api.http, session.Settings(state_dir=state_dir))
-
-    def apply(
-        self, fleet: loader.Fleet, at: datetime, *, wait: bool = True, events: run.Events | None = None
-    ) -> run.RunResult:
-        self.clock.now = max(self.clock.now, at.timestamp())
-        options = run.Options(now=at, wait=wait, wait_timeout=60)
-        return run.run(fleet, self.session, options, apply=True, events=events)
-
-    def plan(self, fleet: loader.Fleet, at: datetime) -> Plan:
-        self.clock.now = max(self.clock.now, at.timestamp())
-        return run.run(fleet, self.session, run.Options(now=at), apply=False).plan
-
-    def states(self) -> dict[str, str]:
-        return {e["name"]: e["status"]["state"] for e in self.api.list_endpoints("emulator")}
-
-    def close(self) -> None:
-        self.api.http.close()
-
-
-@pytest.fixture
-def cloud_at(state_dir: Path) -> Iterator[Any]:
-    made: list[Cloud] = []
-
-    def make(at: datetime, durations: Durations | None = None, clock: FakeClock | None = None) -> Cloud:
-        made.append(Cloud(at, state_dir, durations, clock))
-        return made[-1]
-
-    yield make
-    for cloud in made:
-        cloud.close()
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> loader.Fleet:
+    return loader.load([write_specs(tmp_path_factory.mktemp("sweep-specs"))])
 
 
 def expected(at: datetime, *, graced_since: datetime, idle: bool) -> dict[str, set[str]]:
@@ -323,10 +272,7 @@ def cli_cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     pinned = PinnedCli(monkeypatch, tmp_path / "state")
     specs = tmp_path / "specs"
     specs.mkdir()
-    (specs / "fleet.yaml").write_text(FLEET)
-    (specs / "endpoints.yaml").write_text(
-        "---\n".join(f"kind: Endpoint\nname: {name}\n{extra}" for name, extra in ENDPOINTS.items())
-    )
+    write_specs(specs)
     return lambda command, *args, at: pinned.run(command, str(specs), *args, at=at)
 
 
@@ -343,105 +289,3 @@ def test_cli_apply_wait_then_plan_exits_0(cli_cloud: Any, at: datetime) -> None:
         assert re.search(rf"^ok +{verb} +emulator/{name} ", out, re.MULTILINE), out
     code, out = cli_cloud("plan", at=at)
     assert code == 0 and "No changes" in out, out
-
-
-def test_without_wait_the_plan_says_what_is_left(fleet: loader.Fleet, cloud_at: Any) -> None:
-    """``apply`` without ``--wait`` writes only the reviewed plan: a create the schedule wants off is
-    announced as such, and the next plan (exit 2) holds the pause and the scale-to-zero; while the
-    endpoints are still starting, it says it waits and when to look again."""
-    night = datetime(2026, 12, 1, 23, 30, tzinfo=PARIS)  # 17:30 in New York: up there
-    slow = Durations(pending=60, initializing=60)
-    cloud = cloud_at(night, slow)
-    result = cloud.apply(fleet, night, wait=False)
-    assert result.report is not None and result.report.ok and result.report.rounds == 1
-    creates = {c.name: c for c in result.plan.changes}
-    assert creates["paris"].then == "paused" and "then paused" in creates["paris"].detail
-    assert creates["tokyo"].then == "paused"  # 07:30 Wednesday in Tokyo
-    assert creates["new-york"].then is None and creates["paris-grace"].then is None  # up; in grace
-    starting = cloud.plan(fleet, night)
-    assert {c.action.value for c in starting.changes} == {"wait"}
-    assert starting.requeue_after is not None and starting.requeue_after <= timedelta(seconds=30)
-    cloud.clock.advance(120)  # the endpoints are up
-    left = cloud.plan(fleet, night + timedelta(minutes=2))
-    assert {(c.action.value, c.name) for c in left.changes} == {("pause", "paris"), ("pause", "tokyo")}
-    assert all("schedule: outside uptime" in c.detail for c in left.changes)
-    # Nothing else is left: the grace period ends at 00:00, which is when to look again.
-    assert left.requeue_after == timedelta(minutes=28)
-
-
-def test_wait_rides_out_slow_starts_then_turns_off(fleet: loader.Fleet, cloud_at: Any) -> None:
-    """With transitions that take time (pending, initializing), ``--wait`` waits for the creates to
-    be up before it pauses them: the API refuses no step and one apply still converges."""
-    night = datetime(2026, 12, 5, 12, 0, tzinfo=PARIS)  # Saturday noon: everything scheduled is off
-
-    class FastForward(FakeClock):
-        """The emulator's time runs a hundred times faster than the wall clock (from ``night``)."""
-
-        def __init__(self, start: datetime) -> None:
-            super().__init__(start)
-            self.began = time.monotonic()
-
-        def __call__(self) -> float:
-            return self.now + (time.monotonic() - self.began) * 100
-
-    cloud = cloud_at(night, Durations(pending=60, initializing=60), FastForward(night))
-    seen: dict[str, list[str]] = {}
-    events = run.Events(on_state=lambda key, state: seen.setdefault(key[1], []).append(state))
-    result = cloud.apply(fleet, night, events=events)
-    assert result.report is not None and result.report.ok and not result.report.wait_errors
-    assert result.report.rounds == 2
-    assert seen["paris"][0] in ("pending", "initializing") and seen["paris"][-2:] == ["running", "paused"]
-    states = cloud.states()
-    assert states["always"] == "running" and states["paris"] == "paused" and states["tokyo"] == "paused"
-    assert states["new-york"] == "scaledToZero" and states["new-york-floor"] == "scaledToZero"
-    assert not cloud.plan(fleet, night).has_changes
-
-
-# --- every chain of steps ---------------------------------------------------------------------------
-
-CHAINS = {
-    # name: (spec before, spec after, what is done by hand in between)
-    "replace-at-night": (
-        "schedule: paris\n",
-        "schedule: paris\nallow_replace: true\nregion: eu-west-1\n",
-        None,
-    ),
-    "update-while-paused": ("schedule: paris\n", "schedule: paris\nmax_replica: 2\n", None),
-    "update-at-zero": ("schedule: new-york\n", "schedule: new-york\nmax_replica: 2\n", None),
-    "paused-to-zero": ("state: paused\n", "min_replica: 0\nstate: scaled_to_zero\n", None),
-    "zero-to-paused": ("min_replica: 0\nstate: scaled_to_zero\n", "min_replica: 0\nstate: paused\n", None),
-    "hand-paused-update": ("", "max_replica: 2\n", "pause"),
-    "hand-zero-update": ("", "max_replica: 2\n", "scale_to_zero"),
-}
-
-
-@pytest.mark.parametrize("chain", list(CHAINS))
-@pytest.mark.parametrize(
-    "at",
-    [datetime(2026, 12, 1, 23, 30, tzinfo=PARIS), datetime(2026, 12, 2, 10, 0, tzinfo=PARIS)],
-    ids=["night", "day"],
-)
-def test_every_chain_converges_in_one_apply(tmp_path: Path, cloud_at: Any, chain: str, at: datetime) -> None:
-    """A replace, an update of a paused or scaled-to-zero endpoint, a move between the two off
-    states, an update of an endpoint turned off by hand: one ``apply --wait`` ends where the spec
-    and the schedule say, and the plan after it is empty."""
-    first, second, by_hand = CHAINS[chain]
-
-    def fleet_with(extra: str) -> loader.Fleet:
-        (tmp_path / "fleet.yaml").write_text(FLEET)
-        (tmp_path / "endpoints.yaml").write_text(f"kind: Endpoint\nname: {chain}\n{extra}")
-        return loader.load([tmp_path])
-
-    cloud = cloud_at(at - timedelta(hours=1))
-    assert cloud.apply(fleet_with(first), at - timedelta(hours=1)).report.ok
-    if by_hand is not None:
-        getattr(cloud.api, by_hand)("emulator", chain)
-    result = run.run(
-        fleet_with(second),
-        cloud.session,
-        run.Options(now=at, wait=True, wait_timeout=60, limits=safety.Limits(allow_replace=True)),
-        apply=True,
-    )
-    assert result.report is not None and result.report.ok and not result.report.wait_errors, result.report
-    after = cloud.plan(fleet_with(second), at)
-    assert not after.has_changes, summary(after)
