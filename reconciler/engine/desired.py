@@ -114,7 +114,8 @@ def build(
     *,
     last_change: datetime | None = None,
 ) -> DesiredEndpoint:
-    """The desired endpoint at ``now``. ``last_change`` (the live ``updatedAt``) feeds the grace period."""
+    """The desired endpoint at ``now``. ``last_change`` is when its grace period runs from
+    (``grace_from``: the live ``updatedAt`` while the endpoint is up), or None."""
     power, reason, by_schedule, boundary = _power(fleet, spec, now, last_change)
     digest, resolvable = fingerprint(fleet.name, spec)
     return DesiredEndpoint(
