@@ -299,6 +299,10 @@ def run(
         )
         if options.wait:
             report = _converge(fleet, session, options, observation, plan, report, events)
+        # What still differs once the writes are sent: the endpoints whose changes failed. (The plan
+        # counted every endpoint it would write; left there, the gauge would read as drift that
+        # persists until the next pass, and the drift alert would go pending after every apply.)
+        metrics.DRIFT.set(len({o.change.key for o in report.failed}))
         return RunResult(plan, observation, report, books, quota)
 
 
