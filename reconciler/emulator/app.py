@@ -198,13 +198,14 @@ class Emulator:
         status: int = 503,
         *,
         times: int | None = 1,
-        retry_after: float | None = None,
+        retry_after: float | str | None = None,
         message: str | None = None,
         body: str | None = None,
         path_pattern: str | None = None,
     ) -> FaultRule:
         """The endpoint's URL answers ``status`` the next ``times`` requests (a 503 while a replica
-        starts, a 429 with ``Retry-After``...), then serves again."""
+        starts, a 429 with ``Retry-After``: seconds, or text such as an HTTP date), then serves
+        again."""
         rule = FaultRule(
             kind="status",
             status=status,
@@ -323,11 +324,11 @@ class Emulator:
                 raise wire.Drop()
             return response
         except wire.HttpError as exc:
-            status = exc.status
+            status, endpoint = exc.status, exc.endpoint
             headers = {"Content-Type": "application/json", **exc.headers}
             return exc.status, headers, wire.json_bytes({"error": exc.message})
-        except wire.Drop:
-            status = -1
+        except wire.Drop as exc:
+            status, endpoint = -1, exc.endpoint
             raise
         finally:
             identity = self.config.identities.get(auth.bearer(request.headers))
@@ -346,7 +347,7 @@ class Emulator:
             return fault
         if fault.kind == "drop":
             raise wire.Drop()
-        extra = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+        extra = fault.retry_after_header()
         message = fault.message or ("Too many requests" if fault.status == 429 else "Internal error")
         raise wire.HttpError(fault.status, message, extra)
 

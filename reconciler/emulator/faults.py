@@ -8,7 +8,8 @@ fault files).
 Kinds:
 - ``latency``: add ``latency`` seconds before answering;
 - ``status``: answer ``status`` (e.g. 429 with ``retry_after``, or a 5xx) instead of handling; the
-  body is ``{"error": message}``, or ``body`` verbatim when given;
+  body is ``{"error": message}``, or ``body`` verbatim when given; ``retry_after`` is seconds, or
+  text sent as it is (an HTTP date, which RFC 9110 allows too);
 - ``garbage``: answer 200 with a body that is not what the route promises (``body``, or bytes that
   are not JSON) under the route's usual content type;
 - ``drop``: close the connection without an answer (the request is not applied);
@@ -47,7 +48,7 @@ class FaultRule:
     method: str | None = None
     path_pattern: str | None = None
     status: int = 503
-    retry_after: float | None = None
+    retry_after: float | str | None = None
     latency: float = 0.0
     times: int | None = None
     probability: float = 1.0
@@ -65,6 +66,13 @@ class FaultRule:
                     re.compile(pattern)
                 except re.error as exc:
                     raise ValueError(f"bad pattern {pattern!r}: {exc}") from None
+
+    def retry_after_header(self) -> dict[str, str]:
+        """The ``Retry-After`` header of a ``status`` answer (none when ``retry_after`` is None)."""
+        if self.retry_after is None:
+            return {}
+        value = self.retry_after if isinstance(self.retry_after, str) else f"{self.retry_after:g}"
+        return {"Retry-After": value}
 
     def garbage(self) -> bytes:
         """The body of a ``garbage`` answer."""

@@ -53,16 +53,24 @@ class DataPlaneProxy:
         if record is None:
             raise wire.HttpError(404, "Endpoint not found")
         key = f"{record['namespace']}/{record['name']}"
+        try:
+            return self._serve(record, path, request, key), key
+        except (wire.HttpError, wire.Drop) as exc:
+            exc.endpoint = key  # a refusal or a drop still reached this endpoint's URL
+            raise
+
+    def _serve(self, record: Record, path: str, request: wire.Request, key: str) -> wire.Response:
+        """Auth, faults, the state gate, then the engine."""
         if record["spec"]["type"] != "public":
             identity = auth.identify(self.config.identities, request.headers)
             if record["namespace"] not in identity.namespaces:
                 raise wire.HttpError(403, "This token has no access to the endpoint")
         faulted = self._fault(request.method, path, key)
         if faulted is not None:
-            return faulted, key
+            return faulted
         state = self._ready(record, request.headers)
-        served = self._touch(parts[1])
-        return self._engine(record, state, served, path, request), key
+        served = self._touch(record["id"])
+        return self._engine(record, state, served, path, request)
 
     def _fault(self, method: str, path: str, key: str) -> wire.Response | None:
         """Apply this endpoint's scripted faults: a delay, then a status, garbage or a drop."""
@@ -76,9 +84,7 @@ class DataPlaneProxy:
             raise wire.Drop()
         if rule.kind == "garbage":
             return 200, {"content-type": "application/json"}, rule.garbage()
-        headers = {"content-type": "application/json"}
-        if rule.retry_after is not None:
-            headers["retry-after"] = f"{rule.retry_after:g}"
+        headers = {"content-type": "application/json", **rule.retry_after_header()}
         if rule.body is not None:
             return rule.status, headers, rule.body.encode()
         message = rule.message or wire.REASONS.get(rule.status, "Error")

@@ -69,10 +69,18 @@ def ok(payload: Any, status: int = 200) -> Response:
 
 
 class Drop(Exception):
-    """Close the connection without an answer."""
+    """Close the connection without an answer. ``endpoint`` (``namespace/name``) is set by the
+    data-plane proxy, so the request log files the dropped request under its endpoint."""
+
+    endpoint: str | None = None
 
 
 class HttpError(Exception):
+    """An error answer. ``endpoint`` as for ``Drop``: a refusal of the proxy (401, a paused or
+    starting endpoint's 503) is still a request that reached that endpoint's URL."""
+
+    endpoint: str | None = None
+
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status

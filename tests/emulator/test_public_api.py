@@ -67,6 +67,31 @@ def test_a_data_plane_fault_touches_only_its_endpoint_and_path(emulator: Emulato
     assert http.get("/v2/endpoint/emulator/svc").status_code == 200  # the control plane is untouched
 
 
+def test_refusals_and_drops_at_an_endpoint_url_are_logged_under_it(emulator: Emulator) -> None:
+    """What the proxy refuses (401, a paused endpoint's 503) and a dropped connection still reached
+    the endpoint: ``requests_to`` counts them, so a test can assert "tried once, not retried"."""
+    url = running(emulator, "svc", type="authenticated")
+    http = client(emulator)
+    with httpx.Client(transport=emulator.transport()) as stranger:  # no token
+        assert stranger.post(url + "/generate", json={"inputs": "x"}).status_code == 401
+    emulator.set_state("emulator", "svc", "paused")
+    assert http.post(url + "/generate", json={"inputs": "hi"}).status_code == 503
+    emulator.set_state("emulator", "svc", "running")
+    emulator.drop_dataplane("emulator", "svc")
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.post(url + "/generate", json={"inputs": "again"})
+    log = emulator.requests_to("emulator", "svc")
+    assert [(r.status, r.identity) for r in log] == [(401, None), (503, "emulator"), (-1, "emulator")]
+    assert [r.json for r in log] == [{"inputs": "x"}, {"inputs": "hi"}, {"inputs": "again"}]
+
+
+def test_retry_after_as_an_http_date_is_sent_as_given(emulator: Emulator) -> None:
+    url = running(emulator)
+    emulator.fail_dataplane("emulator", "svc", 503, retry_after="Thu, 01 Jan 1970 00:00:00 GMT")
+    answer = client(emulator).post(url + "/generate", json={"inputs": "hi"})
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
 def test_slow_garbled_and_dropped_data_plane(emulator: Emulator) -> None:
     url = running(emulator)
     http = client(emulator)
