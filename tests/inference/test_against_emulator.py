@@ -1,8 +1,8 @@
 """The inference client against the real emulator (control plane + data plane over a socket).
 
-The fake plane of the other inference tests scripts edge cases; here the same calls go through the
-emulator's own auth, state machine and scale-to-zero proxy (test_parity compares huggingface_hub's
-client with ours on the same emulator).
+The other inference tests script edge cases on endpoints they put in a state (``set_state``); here
+the states come from the control plane's own routes (pause, resume, scale-to-zero) and the wake-up
+takes real time (test_parity compares huggingface_hub's client with ours on the same emulator).
 """
 
 from __future__ import annotations

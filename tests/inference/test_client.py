@@ -1,4 +1,4 @@
-"""The sync client over real loopback HTTP against the fake plane: every method, streaming, headers."""
+"""The sync client over real loopback HTTP against the served emulator: every method, streaming, headers."""
 
 from __future__ import annotations
 
@@ -8,33 +8,34 @@ import httpx
 import pytest
 
 from reconciler.inference import InferenceClient, errors, types
-from tests.inference import fakeplane
+from tests.inference.conftest import Cloud
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 
 
 @pytest.fixture
-def tg_url(plane: fakeplane.LoopbackPlane) -> str:
-    return plane.add("tg", task="text-generation", image_variant="tgi")
+def tg_url(cloud: Cloud) -> str:
+    return cloud.add("tg", task="text-generation", image_variant="tgi").url
 
 
-def test_health_true_on_200_false_otherwise(plane: fakeplane.LoopbackPlane) -> None:
-    url = plane.add(health_route="/ready")
+def test_health_true_on_200_false_otherwise(cloud: Cloud) -> None:
+    url = cloud.add(image_variant="custom", health_route="/ready").url
     with InferenceClient(url, timeout=5, health_route="ready") as client:
         assert client.health() is True
     with InferenceClient(url, timeout=5) as client:
         assert client.health() is False  # /health is not this endpoint's route
-    paused = plane.add(state="paused")
-    with InferenceClient(paused, timeout=5) as client:
+    paused = cloud.add(state="paused")
+    with InferenceClient(paused.url, timeout=5) as client:
         assert client.health() is False
-    assert len(plane.endpoint(paused).seen) == 1  # a probe is never retried
+    assert [r.status for r in paused.requests()] == [503]  # a probe is never retried
 
 
-def test_health_sends_no_wake_up_header(plane: fakeplane.LoopbackPlane) -> None:
-    url = plane.add(state="scaledToZero")
-    with InferenceClient(url, timeout=5) as client:
+def test_health_sends_no_wake_up_header(cloud: Cloud) -> None:
+    asleep = cloud.add(state="scaledToZero")
+    with InferenceClient(asleep.url, timeout=5) as client:
         assert client.health() is False
-    assert "x-scale-up-timeout" not in plane.endpoint(url).seen[0]
+    (probe,) = asleep.requests()
+    assert probe.status == 503 and "x-scale-up-timeout" not in probe.headers
 
 
 def test_text_generation_plain_and_detailed(tg_url: str) -> None:
@@ -84,9 +85,9 @@ def test_chat_completion_plain_and_streamed(tg_url: str) -> None:
         assert with_usage[-1].choices == () and with_usage[-1].usage is not None
 
 
-def test_feature_extraction_single_and_batch(plane: fakeplane.LoopbackPlane) -> None:
+def test_feature_extraction_single_and_batch(cloud: Cloud) -> None:
     """One row per text: ``(1, n)`` for one string, as huggingface_hub returns it."""
-    with InferenceClient(plane.add(task="feature-extraction"), timeout=5) as client:
+    with InferenceClient(cloud.add(task="feature-extraction").url, timeout=5) as client:
         (one,) = client.feature_extraction("hello")  # the toolkit answers a flat vector: one row
         assert len(one) == 384 and math.isclose(sum(v * v for v in one), 1.0, rel_tol=1e-9)
         many = client.feature_extraction(["hello", "world"])
@@ -94,15 +95,17 @@ def test_feature_extraction_single_and_batch(plane: fakeplane.LoopbackPlane) -> 
         assert [len(row) for row in client.feature_extraction("hello", dimensions=32)] == [32]
 
 
-def test_feature_extraction_keeps_tei_single_row(plane: fakeplane.LoopbackPlane) -> None:
-    with InferenceClient(plane.add(task="feature-extraction", image_variant="tei"), timeout=5) as client:
+def test_feature_extraction_keeps_tei_single_row(cloud: Cloud) -> None:
+    with InferenceClient(cloud.add(task="feature-extraction", image_variant="tei").url, timeout=5) as client:
         assert [len(row) for row in client.feature_extraction("hello")] == [384]
         assert [len(row) for row in client.feature_extraction(("a", "b", "c"))] == [384] * 3
 
 
 @pytest.mark.parametrize("variant", ["huggingface", "tei"])
-def test_text_classification(plane: fakeplane.LoopbackPlane, variant: str) -> None:
-    with InferenceClient(plane.add(task="text-classification", image_variant=variant), timeout=5) as client:
+def test_text_classification(cloud: Cloud, variant: str) -> None:
+    with InferenceClient(
+        cloud.add(task="text-classification", image_variant=variant).url, timeout=5
+    ) as client:
         labels = client.text_classification("I love this product!")
         assert [c.label for c in labels] == ["POSITIVE", "NEGATIVE"] and labels[0].score > 0.9
         assert client.text_classification("terrible")[0].label == "NEGATIVE"
@@ -110,8 +113,8 @@ def test_text_classification(plane: fakeplane.LoopbackPlane, variant: str) -> No
             assert len(client.text_classification("good", top_k=1)) == 1
 
 
-def test_post_and_endpoint_info(plane: fakeplane.LoopbackPlane) -> None:
-    with InferenceClient(plane.add(task="fill-mask", image_variant="custom"), timeout=5) as client:
+def test_post_and_endpoint_info(cloud: Cloud) -> None:
+    with InferenceClient(cloud.add(task="fill-mask", image_variant="custom").url, timeout=5) as client:
         response = client.post(json={"inputs": "Paris is the [MASK] of France."})
         assert response.status_code == 200 and response.json()["inputs"].startswith("Paris")
         assert client.post("/generate", json={"inputs": "Hi"}).json()["generated_text"]
@@ -122,39 +125,44 @@ def test_post_and_endpoint_info(plane: fakeplane.LoopbackPlane) -> None:
         assert caught.value.status == 404
 
 
-def test_token_goes_in_the_authorization_header_only(plane: fakeplane.LoopbackPlane, token: str) -> None:
-    url = plane.add(type="authenticated")
-    with InferenceClient(url, token=token, timeout=5, headers={"X-Extra": "1"}) as client:
+def test_token_goes_in_the_authorization_header_only(cloud: Cloud, token: str) -> None:
+    endpoint = cloud.add(type="authenticated")
+    with InferenceClient(endpoint.url, token=token, timeout=5, headers={"X-Extra": "1"}) as client:
         assert client.text_generation("Hi", max_new_tokens=1)
         assert token not in repr(client) and "***" in repr(client)
-    seen = plane.endpoint(url).seen[-1]
-    assert seen["authorization"] == f"Bearer {token}" and seen["x-extra"] == "1"
+    (request,) = endpoint.requests()
+    assert request.status == 200 and request.identity == "emulator"  # the bearer token resolved
+    seen = request.headers
+    assert seen["x-extra"] == "1"
+    assert not any(token in value for key, value in seen.items() if key != "authorization")
     assert seen["x-scale-up-timeout"] == "5"  # on by default once a timeout is given
     assert seen["user-agent"].startswith("hfleet-inference/")
 
 
-def test_no_timeout_means_no_wake_up_header(plane: fakeplane.LoopbackPlane) -> None:
-    url = plane.add()
+def test_no_timeout_means_no_wake_up_header(cloud: Cloud) -> None:
+    endpoint = cloud.add()
+    url = endpoint.url
     with InferenceClient(url) as client:
         client.text_generation("Hi", max_new_tokens=1)
     with InferenceClient(url, timeout=5, scale_up_timeout=False) as client:
         client.text_generation("Hi", max_new_tokens=1)
     with InferenceClient(url, scale_up_timeout=30) as client:
         client.text_generation("Hi", max_new_tokens=1)
-    assert [h.get("x-scale-up-timeout") for h in plane.endpoint(url).seen] == [None, None, "30"]
+    assert [h.get("x-scale-up-timeout") for h in endpoint.seen] == [None, None, "30"]
 
 
-def test_wsgi_transport_in_process(plane: fakeplane.LoopbackPlane) -> None:
+def test_wsgi_transport_in_process(cloud: Cloud) -> None:
     """The same client without a socket: what the engine tests do with the emulator's transport."""
-    url = plane.add(task="text-classification")
-    transport = httpx.WSGITransport(app=plane.wsgi_app)
-    with InferenceClient(url, timeout=5, transport=transport) as client:
+    endpoint = cloud.add(task="text-classification")
+    transport = httpx.WSGITransport(app=cloud.emulator.wsgi)
+    with InferenceClient(endpoint.url, timeout=5, transport=transport) as client:
         assert client.text_classification("I love this product!")[0].label == "POSITIVE"
+    assert [r.status for r in endpoint.requests()] == [200]
 
 
-def test_shared_http_client_is_not_closed(plane: fakeplane.LoopbackPlane) -> None:
+def test_shared_http_client_is_not_closed(cloud: Cloud) -> None:
     with httpx.Client() as http:
-        with InferenceClient(plane.add(), timeout=5, http=http) as client:
+        with InferenceClient(cloud.add().url, timeout=5, http=http) as client:
             client.text_generation("Hi", max_new_tokens=1)
         assert not http.is_closed
     with pytest.raises(ValueError, match="either"):
