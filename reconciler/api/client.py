@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json as json_mod
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -73,8 +72,8 @@ def _segment(value: object, what: str, method: str) -> str:
 class EndpointsApi:
     """The Inference Endpoints API at ``base_url`` (e.g. ``https://api.endpoints.huggingface.cloud/v2``).
 
-    ``bounds`` defaults to ``Limits.from_env(os.environ)`` (the ``HFLEET_HTTP_*`` variables) until the
-    CLI's settings pass it explicitly.
+    ``policy`` and ``bounds`` default to the defaults: the caller (the CLI's settings) reads the
+    ``HFLEET_RETRY_*`` and ``HFLEET_HTTP_*`` variables, never this client.
     """
 
     def __init__(
@@ -94,7 +93,7 @@ class EndpointsApi:
         self.base_url = base_url.rstrip("/")
         self.hub_url = (hub_url or _hub_from(self.base_url)).rstrip("/")
         self.policy = policy or retry.RetryPolicy()
-        self.bounds = bounds or net_limits.Limits.from_env(os.environ)
+        self.bounds = bounds or net_limits.Limits()
         self.stop = stop
         # Set once the server refused ``limit=page_size``: from then on, lists send no limit.
         self.page_limit_refused = False

@@ -13,10 +13,11 @@ and no further attempt starts.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -24,8 +25,18 @@ import tenacity
 
 from reconciler import logs, metrics
 from reconciler.api import errors
+from reconciler.errors import ReconcilerError
 
-__all__ = ["RetryPolicy", "call"]
+__all__ = ["ENV", "RetryPolicy", "call"]
+
+# Environment variables that override each field (the settings object of the CLI reads them): a CI
+# job that would rather fail fast sets HFLEET_RETRY_ATTEMPTS=1; HFLEET_RETRY_BASE=0 retries at once.
+ENV = {
+    "attempts": "HFLEET_RETRY_ATTEMPTS",
+    "base": "HFLEET_RETRY_BASE",
+    "cap": "HFLEET_RETRY_CAP",
+    "budget": "HFLEET_RETRY_BUDGET",
+}
 
 T = TypeVar("T")
 log = logs.get_logger(__name__)
@@ -42,6 +53,28 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     budget: float = 120.0
     sleep: Callable[[float], None] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ReconcilerError(f"retry attempts must be at least 1, not {self.attempts}")
+        for name in ("base", "cap", "max_retry_after", "budget"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ReconcilerError(f"retry {name} must be a number of seconds, not {value!r}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> RetryPolicy:
+        """The defaults, overridden by the ``HFLEET_RETRY_*`` variables of ``environ`` (see ``ENV``)."""
+        changes: dict[str, Any] = {}
+        for name, var in ENV.items():
+            text = environ.get(var, "").strip()
+            if not text:
+                continue
+            try:
+                changes[name] = int(text) if name == "attempts" else float(text)
+            except ValueError:
+                raise ReconcilerError(f"{var}={text!r} is not a number") from None
+        return cls(**changes)
 
     def wait_for(self, attempt: int, exc: BaseException | None) -> float:
         """Full-jitter exponential backoff, or the server's Retry-After when it gave one."""

@@ -94,6 +94,7 @@ class App:
             logs.register_secret(self.token)
 
     def settings(self, *, parallelism: int = 16) -> Settings:
+        from reconciler.api import retry
         from reconciler.engine.session import Settings
         from reconciler.net import limits
 
@@ -117,6 +118,7 @@ class App:
             state_dir=state_dir(),
             parallelism=parallelism,
             limits=limits.Limits.from_env(os.environ),
+            retry=retry.RetryPolicy.from_env(os.environ),
             insecure_http=self.insecure_http,
         )
 

@@ -14,6 +14,7 @@ import pytest
 from reconciler import logs, metrics
 from reconciler.api import client as api_client
 from reconciler.api import errors
+from reconciler.errors import ReconcilerError
 from reconciler.net import limits
 from tests.api.conftest import BOUNDS, MakeApi, payload
 from tests.hostile.server import HostileServer
@@ -154,6 +155,20 @@ def test_a_short_retry_after_is_honoured(hostile: HostileServer, make_api: MakeA
     api = make_api(policy=api_client.retry.RetryPolicy(sleep=slept.append))
     assert api.list_endpoints("emulator") == []
     assert slept == [7.0, 7.0]
+
+
+def test_the_retry_policy_read_from_the_environment() -> None:
+    RetryPolicy = api_client.retry.RetryPolicy
+    read = RetryPolicy.from_env({"HFLEET_RETRY_ATTEMPTS": "2", "HFLEET_RETRY_BASE": "0", "OTHER": "x"})
+    assert read == RetryPolicy(attempts=2, base=0.0)
+    assert RetryPolicy.from_env({"HFLEET_RETRY_BUDGET": " "}) == RetryPolicy()
+    assert read.wait_for(3, errors.ApiServerError(503, "GET", "u", "")) == 0.0  # base 0: at once
+    with pytest.raises(ReconcilerError, match="HFLEET_RETRY_CAP='soon' is not a number"):
+        RetryPolicy.from_env({"HFLEET_RETRY_CAP": "soon"})
+    with pytest.raises(ReconcilerError, match="at least 1"):
+        RetryPolicy.from_env({"HFLEET_RETRY_ATTEMPTS": "0"})
+    with pytest.raises(ReconcilerError, match="budget"):
+        RetryPolicy(budget=float("nan"))
 
 
 def test_stop_ends_a_retry_after_wait_at_once(hostile: HostileServer, make_api: MakeApi) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.api import retry
 from tests.reliability import helpers
 
 
@@ -19,9 +17,6 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("HFLEET_API_URL", raising=False)
     monkeypatch.setenv("HFLEET_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("HFLEET_EMULATOR_DURATIONS", "instant")
-    # The CLI run in-process retries as usual, without waiting between attempts (child processes
-    # keep the real backoff).
-    monkeypatch.setattr(retry, "RetryPolicy", functools.partial(retry.RetryPolicy, sleep=lambda _: None))
 
 
 @pytest.fixture(scope="module")

@@ -91,8 +91,13 @@ def wait_quiet(emulator: Emulator, quiet: float = 1.0, timeout: float = 30.0) ->
 def run_cli(
     *args: str, env: Mapping[str, str] | None = None, input: str | None = None
 ) -> tuple[int, str, str]:
-    """``hfleet ARGS`` in-process (click's CliRunner); returns (exit code, stdout, stderr)."""
-    result = CliRunner().invoke(cli.cli, list(args), input=input, env=dict(env or {}), catch_exceptions=False)
+    """``hfleet ARGS`` in-process (click's CliRunner); returns (exit code, stdout, stderr).
+
+    It retries as usual but at once (``HFLEET_RETRY_BASE=0``, unless ``env`` says otherwise): the
+    tests count attempts, not seconds. Child processes (``hfleet_process``) keep the real backoff.
+    """
+    environ = {"HFLEET_RETRY_BASE": "0", **(env or {})}
+    result = CliRunner().invoke(cli.cli, list(args), input=input, env=environ, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 

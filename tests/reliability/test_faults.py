@@ -325,3 +325,17 @@ def test_a_run_that_cannot_finish_says_so_and_the_next_run_converges(
     code, out, err = helpers.run_cli(*args, "plan", str(specs), "--prune")
     assert code == 0 and "No changes" in out, out + err
     assert_converged_safely(specs, url, emu, ids)
+
+
+def test_the_cli_retries_as_hfleet_retry_attempts_says(
+    fleet: tuple[Path, dict[str, str]], emu: Any, url: str
+) -> None:
+    specs, _ = fleet
+    emu.faults.add(FaultRule(kind="status", status=503, method="GET", path_pattern=r"endpoint/emulator$"))
+    args = ["--api-url", url + "/v2", "--token", helpers.TOKEN, "plan", str(specs)]
+    for attempts in ("1", "3"):
+        emu.clear_requests()
+        code, out, err = helpers.run_cli(*args, env={"HFLEET_RETRY_ATTEMPTS": attempts})
+        assert code == 1 and "HTTP 503" in err, out + err
+        lists = [r for r in emu.requests if r.method == "GET" and r.path == "/v2/endpoint/emulator"]
+        assert len(lists) == int(attempts)
