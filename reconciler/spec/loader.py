@@ -11,7 +11,7 @@ Document kinds: ``kind: Fleet`` (exactly one across all files: ``name``, ``names
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -285,50 +285,77 @@ def _semantic_problems(
     context: _Context,
 ) -> list[errors.Problem]:
     """Rules that cross fields, checked on the merged raw data so that they are reported even when
-    another field of the same endpoint has a type error (all problems at once)."""
+    another field of the same endpoint has a type error (all problems at once). Each rule names the
+    field a problem is about; the problem points at the endpoint's own key when it set it, else at
+    the endpoint itself."""
     out: list[errors.Problem] = []
+    for rule in _CROSS_FIELD_RULES:
+        for field_name, message in rule(merged, context):
+            path = (*prefix, field_name) if field_name in body else prefix
+            line, column = doc.locations.at(path)
+            out.append(
+                errors.Problem(doc.file, line, column, source.format_path((*prefix, field_name)), message)
+            )
+    return out
 
-    def at(field_name: str, message: str) -> None:
-        # Point at the endpoint's own key when it set it, else at the endpoint itself.
-        path = (*prefix, field_name) if field_name in body else prefix
-        line, column = doc.locations.at(path)
-        out.append(errors.Problem(doc.file, line, column, source.format_path((*prefix, field_name)), message))
 
-    def number(key: str) -> int | None:
-        value = merged.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
+_Finding = Iterator[tuple[str, str]]  # (field, message)
 
+
+def _number(merged: dict[str, Any], key: str) -> int | None:
+    value = merged.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _required_fields(merged: dict[str, Any], context: _Context) -> _Finding:
     for name in REQUIRED_AFTER_DEFAULTS if context.required else ():
         if merged.get(name) is None:
-            at(name, f"{name} is required (set it on the endpoint or in the fleet's defaults)")
+            yield name, f"{name} is required (set it on the endpoint or in the fleet's defaults)"
+
+
+def _access_type(merged: dict[str, Any], context: _Context) -> _Finding:
     if merged.get("type") is None and context.required:
-        at("type", f"type is required (on the endpoint or in the defaults); choose {models.ACCESS_TYPES}")
+        yield "type", f"type is required (on the endpoint or in the defaults); choose {models.ACCESS_TYPES}"
     elif merged.get("type") == "private" and merged.get("private_link_account_id") is None:
-        at(
+        yield (
             "type",
             "type private is PrivateLink: it needs private_link_account_id (the account that connects)",
         )
-    low, high = number("min_replica"), number("max_replica")
+
+
+def _scaling(merged: dict[str, Any], _: _Context) -> _Finding:
+    low, high = _number(merged, "min_replica"), _number(merged, "max_replica")
     if low is not None and high is not None and low > high:
-        at("min_replica", f"min_replica ({low}) is greater than max_replica ({high})")
+        yield "min_replica", f"min_replica ({low}) is greater than max_replica ({high})"
     if merged.get("scale_to_zero_timeout") is not None and (low or 0) != 0:
-        at(
+        yield (
             "scale_to_zero_timeout",
             "scale_to_zero_timeout needs min_replica: 0 (scale-to-zero is off otherwise)",
         )
     if merged.get("scaling_threshold") is not None and merged.get("scaling_metric") is None:
-        at("scaling_threshold", "scaling_threshold needs scaling_metric (hardwareUsage or pendingRequests)")
-    schedule = merged.get("schedule")
-    names = context.schedule_names
+        yield "scaling_threshold", "scaling_threshold needs scaling_metric (hardwareUsage or pendingRequests)"
+
+
+def _known_schedule(merged: dict[str, Any], context: _Context) -> _Finding:
+    schedule, names = merged.get("schedule"), context.schedule_names
     if isinstance(schedule, str) and names is not None and schedule not in names:
         known = sorted(names)
         hint = models.did_you_mean(f"unknown schedule {schedule!r}", schedule, known)
-        if not known:
-            hint += " (the fleet declares no schedules)"
-        at("schedule", hint)
+        yield "schedule", hint + ("" if known else " (the fleet declares no schedules)")
+
+
+def _image_credentials(merged: dict[str, Any], _: _Context) -> _Finding:
     image = merged.get("image")
     if isinstance(image, dict) and len(image) == 1:
         ((variant, options),) = image.items()
         if variant != "custom" and isinstance(options, dict) and "credentials" in options:
-            at("image", "registry credentials are only allowed on a custom image")
-    return out
+            yield "image", "registry credentials are only allowed on a custom image"
+
+
+_CROSS_FIELD_RULES: tuple[Callable[[dict[str, Any], _Context], _Finding], ...] = (
+    _required_fields,
+    _access_type,
+    _scaling,
+    _known_schedule,
+    _image_credentials,
+)
