@@ -292,47 +292,66 @@ def parse_bytes(raw: bytes, name: str) -> tuple[list[Document], list[errors.Prob
         return [], [
             errors.Problem(name, 0, 0, "", f"file is {len(raw)} bytes; spec files are limited to {MAX_BYTES}")
         ]
+    text = _decode(raw, name)
+    if isinstance(text, errors.Problem):
+        return [], [text]
+    if _holds_no_document(text):
+        return [], [errors.Problem(name, 0, 0, "", "file is empty: it holds no YAML document")]
     try:
-        text = raw.decode("utf-8-sig")
+        return _compose(text, name), []
+    except (_TooBig, yaml.YAMLError, RecursionError) as exc:
+        return [], [_yaml_problem(exc, text, name)]
+
+
+def _decode(raw: bytes, name: str) -> str | errors.Problem:
+    """The text of UTF-8 bytes (a byte-order mark is dropped), or where they stop being UTF-8."""
+    try:
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return [], [
-            errors.Problem(name, line, column, "", f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})")
-        ]
-    if not text.strip() or all(
+        return errors.Problem(
+            name, line, column, "", f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})"
+        )
+
+
+def _holds_no_document(text: str) -> bool:
+    """Only blank lines, comments and document markers."""
+    return all(
         not line.strip() or line.lstrip().startswith("#") or line.strip() in ("---", "...")
         for line in text.splitlines()
-    ):
-        return [], [errors.Problem(name, 0, 0, "", "file is empty: it holds no YAML document")]
+    )
+
+
+def _compose(text: str, name: str) -> list[Document]:
+    """Every document of the text, each with the locations of its values; raises on bad YAML."""
     documents: list[Document] = []
-    loader: _Loader | None = None
+    loader = _Loader(text)
     try:
-        loader = _Loader(text)
-        index = 0
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 break
             locations = Locations(name)
             data = _Builder(loader, locations).build(node, (), 0)
-            documents.append(Document(name, index, data, locations))
-            index += 1
-    except _TooBig as exc:
+            documents.append(Document(name, len(documents), data, locations))
+    finally:
+        loader.dispose()
+    return documents
+
+
+def _yaml_problem(exc: BaseException, text: str, name: str) -> errors.Problem:
+    """The located problem a parse failure stands for."""
+    if isinstance(exc, _TooBig):
         mark = exc.node.start_mark
-        return [], [errors.Problem(name, mark.line + 1, mark.column + 1, "", str(exc))]
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        return errors.Problem(name, mark.line + 1, mark.column + 1, "", str(exc))
+    if isinstance(exc, yaml.MarkedYAMLError):
+        where = exc.problem_mark or exc.context_mark
+        line, column = (where.line + 1, where.column + 1) if where else (0, 0)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part) or "invalid YAML"
         if _tab_at(text, line, column):
             message = "a tab character in the indentation (YAML indents with spaces only)"
-        return [], [errors.Problem(name, line, column, "", f"invalid YAML: {message}")]
-    except yaml.YAMLError as exc:
-        return [], [errors.Problem(name, 0, 0, "", f"invalid YAML: {exc}")]
-    except RecursionError:
-        return [], [errors.Problem(name, 0, 0, "", f"document is nested deeper than {MAX_DEPTH} levels")]
-    finally:
-        if loader is not None:
-            loader.dispose()
-    return documents, []
+        return errors.Problem(name, line, column, "", f"invalid YAML: {message}")
+    if isinstance(exc, RecursionError):
+        return errors.Problem(name, 0, 0, "", f"document is nested deeper than {MAX_DEPTH} levels")
+    return errors.Problem(name, 0, 0, "", f"invalid YAML: {exc}")
