@@ -110,6 +110,56 @@ def _reason(exc: BaseException) -> str:
     return "transport"
 
 
+@dataclass
+class _Attempts:
+    """The callbacks tenacity runs between the attempts of one call, and what they learnt."""
+
+    policy: RetryPolicy
+    what: str
+    stop: threading.Event | None
+    clock: Callable[[], float]
+    started: float
+    refused: dict[int, str] = field(
+        default_factory=dict
+    )  # id(exception) -> why its Retry-After was not waited
+
+    def retry(self, exc: BaseException) -> bool:
+        if self.stop is not None and self.stop.is_set():
+            return False
+        if not errors.is_retryable(exc):
+            return False
+        reason = self.policy.refusal(exc, self.clock() - self.started)
+        if reason is not None:
+            self.refused[id(exc)] = reason
+            return False
+        return True
+
+    def wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        return self.policy.wait_for(state.attempt_number, exc)
+
+    def before_sleep(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        delay = state.next_action.sleep if state.next_action else 0.0
+        attempt = f"{state.attempt_number}/{self.policy.attempts}"
+        metrics.API_RETRIES.labels(_reason(exc) if exc else "unknown").inc()
+        log.warning(
+            "api.retry",
+            call=self.what,
+            attempt=attempt,
+            error=str(exc) if exc else None,
+            message=f"attempt {attempt} failed; will retry in {delay:.1f}s",
+        )
+
+    def sleep(self, seconds: float) -> None:
+        if self.policy.sleep is not None:
+            self.policy.sleep(seconds)
+        elif self.stop is not None:
+            self.stop.wait(seconds)
+        else:
+            time.sleep(seconds)
+
+
 def call(
     fn: Callable[[], T],
     policy: RetryPolicy,
@@ -122,56 +172,19 @@ def call(
 
     ``fn`` itself must raise ``errors.Cancelled`` when ``stop`` is set (the API client's calls do).
     """
-    started = clock()
-    refused: dict[int, str] = {}
-
-    def retry(exc: BaseException) -> bool:
-        if stop is not None and stop.is_set():
-            return False
-        if not errors.is_retryable(exc):
-            return False
-        reason = policy.refusal(exc, clock() - started)
-        if reason is not None:
-            refused[id(exc)] = reason
-            return False
-        return True
-
-    def wait(state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        return policy.wait_for(state.attempt_number, exc)
-
-    def before_sleep(state: tenacity.RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        delay = state.next_action.sleep if state.next_action else 0.0
-        metrics.API_RETRIES.labels(_reason(exc) if exc else "unknown").inc()
-        log.warning(
-            "api.retry",
-            call=what,
-            attempt=f"{state.attempt_number}/{policy.attempts}",
-            error=str(exc) if exc else None,
-            message=f"attempt {state.attempt_number}/{policy.attempts} failed; will retry in {delay:.1f}s",
-        )
-
-    def sleep(seconds: float) -> None:
-        if policy.sleep is not None:
-            policy.sleep(seconds)
-        elif stop is not None:
-            stop.wait(seconds)
-        else:
-            time.sleep(seconds)
-
+    attempts = _Attempts(policy, what, stop, clock, clock())
     retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception(retry),
+        retry=tenacity.retry_if_exception(attempts.retry),
         stop=tenacity.stop_after_attempt(policy.attempts) | tenacity.stop_after_delay(policy.budget),
-        wait=wait,
-        sleep=sleep,
-        before_sleep=before_sleep,
+        wait=attempts.wait,
+        sleep=attempts.sleep,
+        before_sleep=attempts.before_sleep,
         reraise=True,
     )
     try:
         result: Any = retrying(fn)
     except errors.RateLimited as exc:
-        reason = refused.get(id(exc))
+        reason = attempts.refused.get(id(exc))
         if reason is None:
             raise
         raise errors.RateLimited(
