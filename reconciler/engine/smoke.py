@@ -34,7 +34,7 @@ from reconciler.inference.client import InferenceClient
 from reconciler.net import urls
 from reconciler.spec import loader
 from reconciler.spec import models as spec_models
-from reconciler.wire import ownership
+from reconciler.wire import ownership, record
 
 __all__ = ["SmokeResult", "probe", "run", "table", "to_json"]
 
@@ -152,6 +152,16 @@ def _judge(
     return True, f"answered {shown!r}", task, latency
 
 
+@dataclass(frozen=True)
+class _Caller:
+    """How every probe of one run calls its endpoint."""
+
+    token: str | None
+    timeout: float
+    http: httpx.Client | None
+    allow_insecure_http: bool
+
+
 def run(
     fleet: loader.Fleet,
     api: api_client.EndpointsApi,
@@ -172,50 +182,67 @@ def run(
     at = now or datetime.now(UTC)
     wanted = set(targets) if targets else None
     specs = [e for e in fleet.endpoints if wanted is None or e.name in wanted]
-    namespaces = {fleet.namespace_of(e) for e in specs}
-    current = live.fetch(api, namespaces) if specs else live.LiveState()
+    if not specs:
+        return []
+    current = live.fetch(api, {fleet.namespace_of(e) for e in specs})
+    caller = _Caller(token, timeout, http, allow_insecure_http)
 
     def one(spec: spec_models.EndpointSpec) -> SmokeResult:
         ns = fleet.namespace_of(spec)
         have = current.get((ns, spec.name))
-        if spec.smoke is not None and not spec.smoke.enabled:
-            return SmokeResult(ns, spec.name, "skipped", "smoke disabled in the spec")
-        if have is None:
-            return SmokeResult(ns, spec.name, "skipped", "not deployed")
-        if ownership.owner_of(have.tags) != fleet.name:
-            return SmokeResult(ns, spec.name, "skipped", "not owned by this fleet")
-        since = desired_mod.grace_from(have.state, have.last_change, at)
-        want = desired_mod.build(fleet, spec, at, last_change=since)
-        if want.power is spec_models.PowerState.PAUSED or have.state == "paused":
-            why = "paused" if have.state == "paused" else f"off ({want.power_reason})"
-            return SmokeResult(ns, spec.name, "skipped", why)
-        if want.power is spec_models.PowerState.SCALED_TO_ZERO and have.state == "scaledToZero":
-            return SmokeResult(ns, spec.name, "skipped", f"scaled to zero ({want.power_reason})")
-        if have.url is None:
-            return SmokeResult(ns, spec.name, "failed", f"no URL (state {have.state})")
-        try:
-            urls.require_secure(have.url, allow_insecure_http=allow_insecure_http, what="endpoint URL")
-        except urls.InsecureUrl as exc:
-            return SmokeResult(ns, spec.name, "failed", str(exc))
-        smoke = spec.smoke or spec_models.SmokeSpec()
-        sent = None if smoke.expect_status == 401 else token  # a 401 probe checks strangers are refused
-        client = InferenceClient(have.url, token=sent, timeout=min(timeout, smoke.timeout_s), http=http)
-        client.health_route = str(have.raw.get("healthRoute") or "/health")
-        try:
-            passed, reason, task, latency = probe(spec, client)
-        except inference_errors.InferenceError as exc:
-            return SmokeResult(ns, spec.name, "failed", logs.redact(str(exc)))
-        except httpx.HTTPError as exc:
-            return SmokeResult(ns, spec.name, "failed", logs.redact(f"{type(exc).__name__}: {exc}"))
-        reason = logs.redact(reason)
-        result = SmokeResult(ns, spec.name, "passed" if passed else "failed", reason, task, latency)
-        log.info("smoke.result", endpoint=spec.name, status=result.status, reason=reason)
-        return result
+        why = _skip_reason(fleet, spec, have, at)
+        if why is not None or have is None:
+            return SmokeResult(ns, spec.name, "skipped", why or "not deployed")
+        return _smoke(ns, spec, have, caller)
 
-    if not specs:
-        return []
     with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(specs)))) as pool:
         return list(pool.map(logs.carry(one), specs))
+
+
+def _skip_reason(
+    fleet: loader.Fleet, spec: spec_models.EndpointSpec, have: record.EndpointRecord | None, at: datetime
+) -> str | None:
+    """Why this endpoint is not probed (not meant to answer now), or None to probe it."""
+    if spec.smoke is not None and not spec.smoke.enabled:
+        return "smoke disabled in the spec"
+    if have is None:
+        return "not deployed"
+    if ownership.owner_of(have.tags) != fleet.name:
+        return "not owned by this fleet"
+    since = desired_mod.grace_from(have.state, have.last_change, at)
+    want = desired_mod.build(fleet, spec, at, last_change=since)
+    if want.power is spec_models.PowerState.PAUSED or have.state == "paused":
+        return "paused" if have.state == "paused" else f"off ({want.power_reason})"
+    if want.power is spec_models.PowerState.SCALED_TO_ZERO and have.state == "scaledToZero":
+        return f"scaled to zero ({want.power_reason})"
+    return None
+
+
+def _smoke(
+    ns: str, spec: spec_models.EndpointSpec, have: record.EndpointRecord, caller: _Caller
+) -> SmokeResult:
+    """Probe one endpoint that should answer: its URL must be safe for the token, then ``probe``."""
+    if have.url is None:
+        return SmokeResult(ns, spec.name, "failed", f"no URL (state {have.state})")
+    try:
+        urls.require_secure(have.url, allow_insecure_http=caller.allow_insecure_http, what="endpoint URL")
+    except urls.InsecureUrl as exc:
+        return SmokeResult(ns, spec.name, "failed", str(exc))
+    smoke = spec.smoke or spec_models.SmokeSpec()
+    sent = None if smoke.expect_status == 401 else caller.token  # a 401 probe checks strangers are refused
+    timeout = min(caller.timeout, smoke.timeout_s)
+    client = InferenceClient(have.url, token=sent, timeout=timeout, http=caller.http)
+    client.health_route = str(have.raw.get("healthRoute") or "/health")
+    try:
+        passed, reason, task, latency = probe(spec, client)
+    except inference_errors.InferenceError as exc:
+        return SmokeResult(ns, spec.name, "failed", logs.redact(str(exc)))
+    except httpx.HTTPError as exc:
+        return SmokeResult(ns, spec.name, "failed", logs.redact(f"{type(exc).__name__}: {exc}"))
+    reason = logs.redact(reason)
+    result = SmokeResult(ns, spec.name, "passed" if passed else "failed", reason, task, latency)
+    log.info("smoke.result", endpoint=spec.name, status=result.status, reason=reason)
+    return result
 
 
 def table(results: list[SmokeResult]) -> str:
