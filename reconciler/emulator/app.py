@@ -341,7 +341,7 @@ class Emulator:
             time.sleep(self.config.latency)
         slow = self.faults.take(("latency",), request.method, request.path)
         if slow is not None:
-            time.sleep(slow.latency)
+            slow.delay()
         fault = self.faults.take(("status", "garbage", "drop", "lost_response"), request.method, request.path)
         if fault is None or fault.kind in ("lost_response", "garbage"):
             return fault

@@ -22,7 +22,8 @@ deploy kinds ``name_pattern`` (or ``path_pattern``) is searched in ``namespace/n
 A rule with ``endpoint`` (``"namespace/name"``) applies only to that endpoint's data plane, and its
 ``path_pattern`` is searched in the path after the endpoint's URL (``/generate``, ``/health``).
 ``times`` bounds how many matches a rule applies to (None = forever); ``probability`` applies it at
-random (seeded). Every rule is bounded in time: ``latency`` is capped at ``MAX_LATENCY`` seconds.
+random (seeded). Every rule is bounded in time: ``latency`` is capped at ``MAX_LATENCY`` seconds, and
+removing a ``latency`` rule lets the requests it holds go on at once.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class FaultRule:
     name_pattern: str | None = None
     endpoint: str | None = None
     hits: int = field(default=0, compare=False)
+    # Set when the rule is removed: a request held by a ``latency`` rule goes on at once.
+    released: threading.Event = field(default_factory=threading.Event, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.latency = min(max(0.0, float(self.latency)), MAX_LATENCY)
@@ -66,6 +69,12 @@ class FaultRule:
                     re.compile(pattern)
                 except re.error as exc:
                     raise ValueError(f"bad pattern {pattern!r}: {exc}") from None
+
+    def delay(self) -> None:
+        """Hold a request ``latency`` seconds, or until the rule is removed (``FaultSet.remove`` or
+        ``clear``): a test holds writes with a long latency and lets them go when it is ready, so
+        nothing depends on how fast a loaded machine gets there."""
+        self.released.wait(self.latency)
 
     def retry_after_header(self) -> dict[str, str]:
         """The ``Retry-After`` header of a ``status`` answer (none when ``retry_after`` is None)."""
@@ -103,12 +112,16 @@ class FaultSet:
         return rule
 
     def clear(self) -> None:
+        """Remove every rule; requests they hold go on."""
         with self.lock:
+            for rule in self.rules:
+                rule.released.set()
             self.rules.clear()
 
     def remove(self, rule: FaultRule) -> None:
-        """Remove this rule (by identity: two rules may be equal)."""
+        """Remove this rule (by identity: two rules may be equal); requests it holds go on."""
         with self.lock:
+            rule.released.set()
             for i, candidate in enumerate(self.rules):
                 if candidate is rule:
                     del self.rules[i]

@@ -76,7 +76,7 @@ class DataPlaneProxy:
         """Apply this endpoint's scripted faults: a delay, then a status, garbage or a drop."""
         slow = self.faults.take(("latency",), method, path, endpoint=key)
         if slow is not None:
-            time.sleep(slow.latency)
+            slow.delay()
         rule = self.faults.take(("status", "garbage", "drop", "lost_response"), method, path, endpoint=key)
         if rule is None:
             return None

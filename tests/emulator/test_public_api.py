@@ -7,6 +7,7 @@ loopback socket).
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -108,6 +109,27 @@ def test_slow_garbled_and_dropped_data_plane(emulator: Emulator) -> None:
     with pytest.raises(httpx.RemoteProtocolError):
         http.post(url + "/generate", json={"inputs": "hi"})
     assert http.post(url + "/generate", json={"inputs": "hi"}).status_code == 200
+
+
+def test_removing_a_latency_rule_lets_the_requests_it_holds_go_on(emulator: Emulator) -> None:
+    """A test holds writes with a long latency and releases them when it is ready (no timing guess)."""
+    hold = emulator.add_fault(FaultRule(kind="latency", latency=120, method="POST"))
+    answers: list[int] = []
+    worker = threading.Thread(
+        target=lambda: answers.append(
+            client(emulator).post("/v2/endpoint/emulator", json=payload("held")).status_code
+        )
+    )
+    started = time.monotonic()
+    worker.start()
+    deadline = time.monotonic() + 30
+    while hold.hits == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)  # polls a condition: the request reached the rule
+    assert hold.hits == 1 and answers == [] and emulator.endpoint("emulator", "held") is None
+    emulator.remove_fault(hold)
+    worker.join(timeout=30)
+    assert answers == [200] and emulator.endpoint("emulator", "held") is not None
+    assert time.monotonic() - started < 30  # released, not waited out
 
 
 def test_rate_limit_on_a_control_plane_route(emulator: Emulator) -> None:

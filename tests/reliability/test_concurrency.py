@@ -10,11 +10,16 @@ changes.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
+import os
 import signal
 import subprocess
+import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +31,19 @@ from reconciler.engine import session
 from tests.reliability import helpers
 
 N = 40
+IN_OPEN = 0x20  # inotify(7)
 
 
 class Drained:
-    """A child process whose stderr is read in a thread (no pipe ever fills), watched for a marker."""
+    """A child process whose stderr is read in a thread (no pipe ever fills), watched for a marker.
+    As a context manager it never outlives the test: a child still running at the end is killed."""
 
     def __init__(self, proc: subprocess.Popen[str], marker: str) -> None:
         self.proc = proc
         self.lines: list[str] = []
         self.seen = threading.Event()
         self.marker = marker
+        self.result: tuple[int, str, str] | None = None
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
@@ -47,18 +55,31 @@ class Drained:
                 self.seen.set()
 
     def finish(self, timeout: float = 60) -> tuple[int, str, str]:
-        out = self.proc.stdout.read() if self.proc.stdout is not None else ""
-        self.proc.wait(timeout=timeout)
-        self.thread.join(timeout=10)
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            if pipe is not None:
-                pipe.close()
-        return self.proc.returncode, out, "".join(self.lines)
+        """Wait for the child; (exit code, stdout, stderr). Once done, the same answer again."""
+        if self.result is None:
+            out = self.proc.stdout.read() if self.proc.stdout is not None else ""
+            self.proc.wait(timeout=timeout)
+            self.thread.join(timeout=10)
+            for pipe in (self.proc.stdout, self.proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+            self.result = (self.proc.returncode, out, "".join(self.lines))
+        return self.result
+
+    def __enter__(self) -> Drained:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.finish()
 
 
-def slow_fleet(tmp_path: Path, emu: Any) -> Path:
-    emu.faults.add(FaultRule(kind="latency", latency=0.04, method="POST"))  # every create takes 40 ms
-    return helpers.write_specs(tmp_path / "specs", {f"c-{i:02d}": "" for i in range(N)})
+def held_fleet(tmp_path: Path, emu: Any) -> tuple[Path, FaultRule]:
+    """N endpoints to create; every create is held by the emulator until the test removes the rule,
+    so the first apply holds the fleet lock for as long as the test needs, however loaded the machine."""
+    hold = emu.add_fault(FaultRule(kind="latency", latency=240, method="POST"))
+    return helpers.write_specs(tmp_path / "specs", {f"c-{i:02d}": "" for i in range(N)}), hold
 
 
 def start_apply(url: str, specs: Path, state_dir: Path, *extra: str) -> Drained:
@@ -72,31 +93,60 @@ def creates(emu: Any) -> list[Any]:
     return [r for r in emu.requests if r.method == "POST" and r.path == "/v2/endpoint/emulator"]
 
 
+@contextlib.contextmanager
+def opens_of(path: Path) -> Iterator[Callable[[], bool]]:
+    """``seen()``: whether any process opened ``path`` since the block began (Linux inotify). A run
+    waiting for the fleet lock opens the lock file at each of its polls, so this tells the test the
+    second run is waiting, without guessing how long a loaded machine takes to get there."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    if fd < 0 or libc.inotify_add_watch(fd, os.fsencode(path), IN_OPEN) < 0:
+        raise OSError(ctypes.get_errno(), f"inotify on {path}")
+    opened: list[bytes] = []
+
+    def seen() -> bool:
+        with contextlib.suppress(BlockingIOError):
+            opened.append(os.read(fd, 4096))
+        return bool(opened)
+
+    try:
+        yield seen
+    finally:
+        os.close(fd)
+
+
 def test_a_second_apply_fails_fast_naming_the_holder(tmp_path: Path, emu: Any, url: str) -> None:
-    specs, state = slow_fleet(tmp_path, emu), tmp_path / "state"
-    first = start_apply(url, specs, state)
-    assert first.seen.wait(30), first.lines
-    started = time.monotonic()
-    code, out, err = helpers.hfleet_run(url, "apply", str(specs), "--yes", state_dir=state)
-    assert time.monotonic() - started < 10
-    assert code == 1, out + err
-    assert f"fleet 'team' is being applied by pid {first.proc.pid}" in err
-    assert "--lock-timeout" in err
-    code, out, err = first.finish()
+    (specs, hold), state = held_fleet(tmp_path, emu), tmp_path / "state"
+    with start_apply(url, specs, state) as first:
+        assert first.seen.wait(30), first.lines
+        started = time.monotonic()
+        code, out, err = helpers.hfleet_run(url, "apply", str(specs), "--yes", state_dir=state)
+        assert time.monotonic() - started < 10
+        assert code == 1, out + err
+        assert f"fleet 'team' is being applied by pid {first.proc.pid}" in err
+        assert "--lock-timeout" in err
+        emu.remove_fault(hold)  # the first apply's creates go through
+        code, out, err = first.finish()
     assert code == 0, out + err
     assert len(creates(emu)) == N and all(r.status == 200 for r in creates(emu))  # each exactly once
     assert set(helpers.live_by_name(url)) == {f"c-{i:02d}" for i in range(N)}
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify sees the waiting run")
 def test_with_lock_timeout_the_second_waits_and_finds_nothing_to_do(
     tmp_path: Path, emu: Any, url: str
 ) -> None:
-    specs, state = slow_fleet(tmp_path, emu), tmp_path / "state"
-    first = start_apply(url, specs, state)
-    assert first.seen.wait(30), first.lines
-    second = start_apply(url, specs, state, "--lock-timeout", "60s")
-    code1, out1, err1 = first.finish()
-    code2, out2, err2 = second.finish()
+    (specs, hold), state = held_fleet(tmp_path, emu), tmp_path / "state"
+    with start_apply(url, specs, state) as first:
+        assert first.seen.wait(30), first.lines
+        with (
+            opens_of(state / "locks" / "team.lock") as opened,
+            start_apply(url, specs, state, "--lock-timeout", "60s") as second,
+        ):
+            helpers.wait_for(opened, timeout=30)  # the second run is polling the lock the first holds
+            emu.remove_fault(hold)
+            code1, out1, err1 = first.finish()
+            code2, out2, err2 = second.finish()
     assert code1 == 0, out1 + err1
     assert code2 == 0 and "No changes" in out2, out2 + err2
     assert not second.seen.is_set()  # it applied nothing
@@ -121,13 +171,13 @@ def test_the_lock_is_checked_before_any_request(tmp_path: Path, emu: Any, url: s
 
 
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path, emu: Any, url: str) -> None:
-    specs, state = slow_fleet(tmp_path, emu), tmp_path / "state"
-    first = start_apply(url, specs, state)
-    assert first.seen.wait(30), first.lines
-    first.proc.send_signal(signal.SIGKILL)
-    first.finish()
+    (specs, _), state = held_fleet(tmp_path, emu), tmp_path / "state"
+    with start_apply(url, specs, state) as first:
+        assert first.seen.wait(30), first.lines
+        first.proc.send_signal(signal.SIGKILL)
+        first.finish()
     assert (state / "locks" / "team.lock").exists()
-    emu.faults.clear()
+    emu.faults.clear()  # the two creates it had sent go through, server-side
     code, out, err = helpers.hfleet_run(url, "apply", str(specs), "--yes", state_dir=state)
     assert code == 0, out + err
     assert set(helpers.live_by_name(url)) == {f"c-{i:02d}" for i in range(N)}
