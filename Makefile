@@ -13,7 +13,7 @@ CHECKOV      := $(CHECKOV_VENV)/bin/checkov
 CHECKOV_VERSION := 3.3.30
 RECIPES_GITHUB := examples/github-actions/plan.yml examples/github-actions/apply.yml
 
-.PHONY: demo test lint lint-recipes deps typecheck unit bench soak audit chart checkov lock prometheus clean help
+.PHONY: demo test lint lint-recipes deps typecheck quality unit bench soak audit chart checkov lock prometheus clean help
 
 help:
 	@echo "make demo   - run hfleet against the embedded emulator (plan, apply, plan again, status)"
@@ -72,7 +72,11 @@ typecheck: $(STAMP)
 unit: $(STAMP) $(PROMTOOL)
 	$(BIN)/pytest -n 2 -q
 
-test: lint lint-recipes deps typecheck audit checkov unit
+# Sizes, complexity and dead code of reconciler/ (radon, vulture): scripts/quality.py says the limits.
+quality: $(STAMP)
+	$(BIN)/python scripts/quality.py
+
+test: lint lint-recipes deps typecheck quality audit checkov unit
 
 # The pinned runtime dependencies (requirements.lock) against PyPI's advisories; warns instead of
 # failing when the advisory service is unreachable (HFLEET_AUDIT_REQUIRED=1: fail).
