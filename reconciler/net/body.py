@@ -29,7 +29,6 @@ class _Inflater:
     def __init__(self, coding: str) -> None:
         self.coding = coding
         self._zlib: zlib._Decompress | None = None
-        self._started = False
 
     def feed(self, data: bytes, room: int) -> bytes:
         if self._zlib is None:

@@ -166,10 +166,9 @@ class Holidays:
 class Compiled:
     """A schedule ready to evaluate (identity-hashed: one per distinct schedule, cached)."""
 
-    __slots__ = ("downtime", "grace", "holidays", "off", "tz", "tz_name", "uptime")
+    __slots__ = ("downtime", "grace", "holidays", "off", "tz", "uptime")
 
     def __init__(self, spec: ScheduleSpec) -> None:
-        self.tz_name = spec.timezone
         self.tz = zone(spec.timezone)
         self.uptime = tuple(Win(w, spec.timezone) for w in spec.uptime_windows)
         self.downtime = tuple(Win(w, spec.timezone) for w in spec.downtime_windows)
