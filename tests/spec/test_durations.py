@@ -71,11 +71,11 @@ def test_the_maximum_can_be_lowered() -> None:
 
 
 def test_hostile_text_is_bounded_in_time() -> None:
-    started = time.monotonic()
+    started = time.process_time()  # the parser's CPU, whatever else runs on the machine
     for text in ("1" * 64, "1h" + "x" * 60, "." * 64, "1" * 10_000):
         with pytest.raises(durations.InvalidDuration):
             durations.parse(text)
-    assert time.monotonic() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_whole_minutes() -> None:

@@ -31,11 +31,11 @@ def test_a_902_byte_merge_chain_loads_at_once() -> None:
         "import sys, time\n"
         "from reconciler.spec import source\n"
         "raw = sys.stdin.buffer.read()\n"
-        "started = time.monotonic()\n"
+        "started = time.process_time()\n"
         "docs, problems = source.parse_bytes(raw, 'chain.yaml')\n"
         "assert not problems, problems\n"
         "assert sorted(docs[0].data['x25']) == sorted(f'k{i}' for i in range(26))\n"
-        "print(time.monotonic() - started)\n"
+        "print(time.process_time() - started)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], input=raw, capture_output=True, timeout=20)
     assert done.returncode == 0, done.stderr.decode()
@@ -58,9 +58,9 @@ def test_merges_still_mean_what_yaml_says() -> None:
     ids=["wide-chain", "self-merge"],
 )
 def test_merge_bombs_are_refused_quickly(raw: bytes, message: str) -> None:
-    started = time.monotonic()
+    started = time.process_time()  # the parse's own CPU: other processes on the cores do not count
     docs, problems = source.parse_bytes(raw, "bomb.yaml")
-    assert time.monotonic() - started < 5.0
+    assert time.process_time() - started < 5.0
     assert docs == [] and len(problems) == 1 and message in problems[0].message
     assert problems[0].line > 0
 
@@ -68,7 +68,7 @@ def test_merge_bombs_are_refused_quickly(raw: bytes, message: str) -> None:
 def test_wide_merges_within_the_budget_load() -> None:
     keys = ", ".join(f"k{i}: {i}" for i in range(1000))
     lines = ["kind: Endpoint", f"base: &b {{{keys}}}"] + [f"m{i}: {{<<: *b}}" for i in range(150)]
-    started = time.monotonic()
+    started = time.process_time()  # CPU, not wall clock: under -n 4 on 2 cores the wall clock doubles
     docs, problems = source.parse_bytes(("\n".join(lines) + "\n").encode(), "wide.yaml")
     assert not problems and len(docs[0].data["m149"]) == 1000
-    assert time.monotonic() - started < 5.0
+    assert time.process_time() - started < 5.0
