@@ -215,7 +215,7 @@ def decide(p: Pair, fleet: str, prune: bool) -> tuple[list[Change], list[str]]:
             )
         ], []
     found = diff.compare(want, have)
-    warnings = [f"{want.name}: {path} is not understood; not compared" for path in found.unknown]
+    warnings = [f"{want.name}: {why}; not compared" for why in found.unknown]
     warnings += [
         f"{want.name}: {f.path} is {f.old!r} live, {f.new!r} in the spec; the API keeps it for admins only, "
         "so hfleet sets it on create and never updates it"
