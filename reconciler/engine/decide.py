@@ -189,6 +189,19 @@ def rule_orphan(p: Pair, have: EndpointRecord, prune: bool) -> Change:
     return _change(Action.DELETE, p, Reason.NO_SPEC, "no spec names it (--prune)")
 
 
+def _credentials_warning(want: DesiredEndpoint, have: EndpointRecord, change: Change) -> list[str]:
+    """The API replaces ``model.image`` whole and answers registry credentials redacted: an image
+    written without the credentials the live one holds removes them (the next pull fails)."""
+    writes_image = change.action is Action.UPDATE and any(p.startswith("model.image") for p in change.paths)
+    stated = want.spec.image is not None and want.spec.image.credentials is not None
+    if not writes_image or stated or not have.has_registry_credentials:
+        return []
+    return [
+        f"{want.name}: the live image has registry credentials the spec does not state; writing "
+        "model.image removes them (state image.custom.credentials, or ignore_changes: [image])"
+    ]
+
+
 def decide(p: Pair, fleet: str, prune: bool) -> tuple[list[Change], list[str]]:
     """The changes of one pair, and warnings about it."""
     want, have = p.want, p.have
@@ -227,6 +240,7 @@ def decide(p: Pair, fleet: str, prune: bool) -> tuple[list[Change], list[str]]:
     config = rule_config(p, want, have, found)
     if config is not None:
         changes.append(config)
+        warnings += _credentials_warning(want, have, config)
     if config is None or config.action is Action.UPDATE:
         power = rule_power(p, want, have)
         if power is not None:
