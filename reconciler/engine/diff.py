@@ -22,11 +22,13 @@ from reconciler.engine.plan import FieldChange, SecretChange
 from reconciler.wire import convert, ownership
 from reconciler.wire.record import EndpointRecord
 
-__all__ = ["ADOPTED", "Comparison", "compare", "leaves", "writable_paths"]
+__all__ = ["ADOPTED", "SECRETS_UNREADABLE", "Comparison", "compare", "leaves", "writable_paths"]
 
 # The fingerprint ``hfleet import --adopt`` leaves on an endpoint whose secrets were set before
 # hfleet managed it: their values are unknown, so rotation is not checked until hfleet sets them.
 ADOPTED = "adopted"
+# The note of a plan made without the secret values (doctor reports it once, as its own check).
+SECRETS_UNREADABLE = "secret values are not available here; rotation is not checked"
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def _secrets(
 ) -> tuple[SecretChange | None, str | None]:
     live = ownership.fingerprint_of(have.tags)
     if not want.secrets_resolvable:
-        return None, "secret values are not available here; rotation is not checked"
+        return None, SECRETS_UNREADABLE
     if live == ADOPTED:
         if want.secrets_fingerprint is None:
             return None, None
