@@ -171,7 +171,11 @@ def _adopt(
     api: api_client.EndpointsApi, item: record.EndpointRecord, fleet: str, result: ImportResult
 ) -> bool:
     tags = [*item.tags, ownership.owner_tag(fleet)]
-    if item.secret_keys or _has_credentials(item):
+    # A fingerprint tag left by a fleet that once managed it is as good as unknown: the API does not
+    # say which secrets the endpoint holds now, and read as "the spec removed every secret" it would
+    # make the next apply send ``model.secrets: {}``. Like secrets the API shows, it becomes the
+    # adoption marker: nothing is re-sent until hfleet sets the secrets itself.
+    if item.secret_keys or _has_credentials(item) or ownership.fingerprint_of(item.tags) is not None:
         tags = convert.with_fingerprint(tags, diff.ADOPTED)
     try:
         api.update(item.namespace, item.name, {"tags": sorted(dict.fromkeys(tags))})

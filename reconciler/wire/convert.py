@@ -300,7 +300,8 @@ def spec_document(record: EndpointRecord, *, secret_env: Callable[[str], str]) -
     """An ``Endpoint`` document that describes ``record`` (what ``hfleet import`` writes).
 
     Every field the spec language has is kept; server-filled ones are left out (they would only
-    pin what the server chooses). Each secret becomes a ``from_env`` reference named by
+    pin what the server chooses); the protect tag becomes ``protect: true``. Each secret becomes a
+    ``from_env`` reference named by
     ``secret_env(key)``: values are never read back. A legacy ``protected`` type is written as its
     current name, ``authenticated`` (the comparison treats them as one; nothing is sent).
     """
@@ -349,6 +350,8 @@ def spec_document(record: EndpointRecord, *, secret_env: Callable[[str], str]) -
     user_tags = [t for t in record.tags if not t.lower().startswith(ownership.RESERVED_TAG_PREFIX)]
     if user_tags:
         doc["tags"] = sorted(user_tags)
+    if ownership.protected(record.tags):
+        doc["protect"] = True  # the protect tag is hfleet's spelling of the spec's ``protect``
     if record.secret_keys:
         doc["secrets"] = {key: {"from_env": secret_env(key)} for key in sorted(record.secret_keys)}
     return doc

@@ -22,6 +22,7 @@ import pytest
 
 from reconciler.emulator import Emulator
 from tests.emulator import recorded
+from tests.emulator.conftest import payload
 from tests.reliability import helpers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -217,3 +218,31 @@ def test_an_imported_image_with_redacted_registry_credentials_is_never_rewritten
     assert "repair" in out
     assert writes(emulator)[-1] == ("PUT", "/v2/endpoint/emulator/hub-registry")
     assert emulator.registry_password_matches("emulator", "hub-registry", "registry-pw-secret")
+
+
+def test_an_endpoint_left_behind_by_another_fleet_adopts_without_losing_its_protection_or_secrets(
+    cloud: tuple[Emulator, str], tmp_path: Path
+) -> None:
+    """An endpoint whose owner tag was removed by hand keeps hfleet's other tags: protection and the
+    fingerprint of secrets set long ago. Adopting it must keep it protected, and must not read the
+    old fingerprint as 'the spec removed every secret' (the API does not say which secrets it holds,
+    so the next apply would send model.secrets: {} and wipe them)."""
+    emulator, url = cloud
+    conn = helpers.connect(url)
+    body = payload("left-behind", tags=["hfleet-protect", "hfleet-secrets:0123456789abcdef", "team-a"])
+    body["model"]["secrets"] = {"TOKEN": "set-by-a-fleet-long-gone"}
+    conn.api.create("emulator", body)
+    conn.close()
+    out_dir = tmp_path / "adopted"
+    code, out, err = hfleet(
+        url, "import", "--namespace", "emulator", "--adopt", "--fleet", "new", "--out", str(out_dir)
+    )
+    assert code == 0, out + err
+    assert "protect: true" in (out_dir / "left-behind.yaml").read_text()
+    emulator.clear_requests()
+    code, out, err = hfleet(url, "apply", str(out_dir), "--yes")
+    assert code == 0, out + err
+    assert writes(emulator) == [], out
+    assert emulator.secret_matches("emulator", "left-behind", "TOKEN", "set-by-a-fleet-long-gone")
+    tags = helpers.live_by_name(url)["left-behind"]["tags"]
+    assert "hfleet-protect" in tags and "hfleet:new" in tags
