@@ -6,8 +6,9 @@ it only GETs (whoami, the listings, the hardware catalog); a test asserts it sen
 It answers what a user wants to know before letting hfleet loose on a real account: is the token
 good and who is it; are the fleet's namespaces reachable; does every live endpoint parse; which
 fields does the API send that hfleet does not model (the API adds fields over time: they are never
-compared, but a user should know they exist); and what the first apply would do, with a warning on
-anything that would replace, delete, or rewrite the whole fleet.
+compared, but a user should know they exist); can the secret references be read here; and what the
+first apply would do, with a warning on anything that would replace, delete, or rewrite the whole
+fleet, and on each of the plan's own warnings.
 """
 
 from __future__ import annotations
