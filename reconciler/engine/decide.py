@@ -33,7 +33,7 @@ from reconciler.engine import live as live_mod
 from reconciler.engine.desired import DesiredEndpoint
 from reconciler.engine.plan import Action, Change, FieldChange, Plan, Reason, SecretChange, sort_key
 from reconciler.spec.models import PowerState
-from reconciler.wire import ownership
+from reconciler.wire import convert, ownership
 from reconciler.wire.record import EndpointRecord, Health, State
 
 __all__ = ["WAIT_REQUEUE", "Pair", "compute", "pair"]
@@ -194,7 +194,7 @@ def _credentials_warning(want: DesiredEndpoint, have: EndpointRecord, change: Ch
     written without the credentials the live one holds removes them (the next pull fails)."""
     writes_image = change.action is Action.UPDATE and any(p.startswith("model.image") for p in change.paths)
     stated = want.spec.image is not None and want.spec.image.credentials is not None
-    if not writes_image or stated or not have.has_registry_credentials:
+    if not writes_image or stated or not convert.has_registry_credentials(have):
         return []
     return [
         f"{want.name}: the live image has registry credentials the spec does not state; writing "

@@ -175,7 +175,11 @@ def _adopt(
     # say which secrets the endpoint holds now, and read as "the spec removed every secret" it would
     # make the next apply send ``model.secrets: {}``. Like secrets the API shows, it becomes the
     # adoption marker: nothing is re-sent until hfleet sets the secrets itself.
-    if item.secret_keys or _has_credentials(item) or ownership.fingerprint_of(item.tags) is not None:
+    if (
+        item.secret_keys
+        or convert.has_registry_credentials(item)
+        or ownership.fingerprint_of(item.tags) is not None
+    ):
         tags = convert.with_fingerprint(tags, diff.ADOPTED)
     try:
         api.update(item.namespace, item.name, {"tags": sorted(dict.fromkeys(tags))})
@@ -185,8 +189,3 @@ def _adopt(
         return False
     result.lines.append(f"adopted  {item.namespace}/{item.name} into fleet {fleet!r}")
     return True
-
-
-def _has_credentials(item: record.EndpointRecord) -> bool:
-    body = (item.raw.get("model", {}).get("image", {}) or {}).get("custom") or {}
-    return isinstance(body, dict) and isinstance(body.get("credentials"), dict)

@@ -25,6 +25,7 @@ __all__ = [
     "Resolver",
     "create_payload",
     "desired_view",
+    "has_registry_credentials",
     "image_wire",
     "live_value",
     "spec_document",
@@ -172,6 +173,16 @@ def live_value(record: EndpointRecord, path: str) -> Any:
         body = (record.image or {}).get(variant)
         return MISSING if body is None or body.get(key) is None else body[key]
     raise KeyError(f"no live value for {path!r}")
+
+
+def has_registry_credentials(record: EndpointRecord) -> bool:
+    """The live image holds registry credentials (the record keeps them without their values)."""
+    image = (record.raw.get("model") or {}).get("image")
+    if not isinstance(image, dict):
+        return False
+    return any(
+        isinstance(body, dict) and isinstance(body.get("credentials"), dict) for body in image.values()
+    )
 
 
 def _only_key(measure: Mapping[str, Any] | None) -> str | None:

@@ -273,16 +273,6 @@ class EndpointRecord:
         return self.updated_at or self.created_at
 
     @property
-    def has_registry_credentials(self) -> bool:
-        """The live image holds registry credentials (kept without their values: see ``_scrub``)."""
-        image = (self.raw.get("model") or {}).get("image")
-        if not isinstance(image, dict):
-            return False
-        return any(
-            isinstance(body, dict) and isinstance(body.get("credentials"), dict) for body in image.values()
-        )
-
-    @property
     def image_variant(self) -> str | None:
         if not self.image or len(self.image) != 1:
             return None
