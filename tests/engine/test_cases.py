@@ -78,8 +78,9 @@ def run_case(folder: Path) -> tuple[Plan, dict[str, Any]]:
     wanted = {}
     for spec in fleet.endpoints:
         key = (fleet.namespace_of(spec), spec.name)
-        have = state.get(key)
-        wanted[key] = desired.build(fleet, spec, now, last_change=have.last_change if have else None)
+        have = state.get(key)  # as run.observe: the grace period runs from a deploy while up
+        since = desired.grace_from(have.state if have else None, have.last_change if have else None, now)
+        wanted[key] = desired.build(fleet, spec, now, last_change=since)
     result = decide.compute(
         fleet.name,
         wanted,

@@ -62,7 +62,7 @@ def plan_for(answer: dict[str, Any], spec_file: Path) -> tuple[Plan, diff.Compar
     fleet = loader.load([spec_file])
     have = record.parse(fleet.namespace, as_fleet_member(answer, fleet))
     spec = fleet.endpoints[0]
-    want = desired.build(fleet, spec, T0, last_change=have.last_change)
+    want = desired.build(fleet, spec, T0, last_change=desired.grace_from(have.state, have.last_change, T0))
     state = live.LiveState({have.key: have})
     result = decide.compute(fleet.name, {want.key: want}, state, now=T0, namespaces=[fleet.namespace])
     return result, diff.compare(want, have)
