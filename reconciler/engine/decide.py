@@ -33,7 +33,7 @@ from reconciler.engine import live as live_mod
 from reconciler.engine.desired import DesiredEndpoint
 from reconciler.engine.plan import Action, Change, FieldChange, Plan, Reason, SecretChange, sort_key
 from reconciler.spec.models import PowerState
-from reconciler.wire import ownership
+from reconciler.wire import convert, ownership
 from reconciler.wire.record import EndpointRecord, Health, State
 
 __all__ = ["WAIT_REQUEUE", "Pair", "compute", "pair"]
@@ -189,6 +189,19 @@ def rule_orphan(p: Pair, have: EndpointRecord, prune: bool) -> Change:
     return _change(Action.DELETE, p, Reason.NO_SPEC, "no spec names it (--prune)")
 
 
+def _credentials_warning(want: DesiredEndpoint, have: EndpointRecord, change: Change) -> list[str]:
+    """The API replaces ``model.image`` whole and answers registry credentials redacted: an image
+    written without the credentials the live one holds removes them (the next pull fails)."""
+    writes_image = change.action is Action.UPDATE and any(p.startswith("model.image") for p in change.paths)
+    stated = want.spec.image is not None and want.spec.image.credentials is not None
+    if not writes_image or stated or not convert.has_registry_credentials(have):
+        return []
+    return [
+        f"{want.name}: the live image has registry credentials the spec does not state; writing "
+        "model.image removes them (state image.custom.credentials, or ignore_changes: [image])"
+    ]
+
+
 def decide(p: Pair, fleet: str, prune: bool) -> tuple[list[Change], list[str]]:
     """The changes of one pair, and warnings about it."""
     want, have = p.want, p.have
@@ -215,7 +228,7 @@ def decide(p: Pair, fleet: str, prune: bool) -> tuple[list[Change], list[str]]:
             )
         ], []
     found = diff.compare(want, have)
-    warnings = [f"{want.name}: {path} is not understood; not compared" for path in found.unknown]
+    warnings = [f"{want.name}: {why}; not compared" for why in found.unknown]
     warnings += [
         f"{want.name}: {f.path} is {f.old!r} live, {f.new!r} in the spec; the API keeps it for admins only, "
         "so hfleet sets it on create and never updates it"
@@ -227,6 +240,7 @@ def decide(p: Pair, fleet: str, prune: bool) -> tuple[list[Change], list[str]]:
     config = rule_config(p, want, have, found)
     if config is not None:
         changes.append(config)
+        warnings += _credentials_warning(want, have, config)
     if config is None or config.action is Action.UPDATE:
         power = rule_power(p, want, have)
         if power is not None:

@@ -4,9 +4,11 @@ Owns: ``Comparison`` and ``compare``. Called by: ``reconciler.engine.decide``. M
 
 What is compared, and how, comes from ``reconciler.wire.ownership`` (only what the spec states,
 aliases normalized, server-filled keys never); the spec's ``ignore_changes`` takes fields out
-(``env.NAME`` one variable of the map). Nested values are shown at the leaf that changed, with
-deepdiff doing the nested comparison (``model.env.LOG_LEVEL: "info" → "debug"``,
-``tags: + team-a``), so an identical value is never printed as a change.
+(``env.NAME`` one variable of the map). An immutable field the live record does not report is
+unknown (a warning), never a difference: only the spec can cause a replace. Nested values are
+shown at the leaf that changed, with deepdiff doing the nested comparison
+(``model.env.LOG_LEVEL: "info" → "debug"``, ``tags: + team-a``), so an identical value is never
+printed as a change.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from reconciler.engine.plan import FieldChange, SecretChange
 from reconciler.wire import convert, ownership
 from reconciler.wire.record import EndpointRecord
 
-__all__ = ["ADOPTED", "Comparison", "compare", "leaves", "writable_paths"]
+__all__ = ["ADOPTED", "SECRETS_UNREADABLE", "Comparison", "compare", "leaves", "writable_paths"]
 
 # The fingerprint ``hfleet import --adopt`` leaves on an endpoint whose secrets were set before
 # hfleet managed it: their values are unknown, so rotation is not checked until hfleet sets them.
 ADOPTED = "adopted"
+# The note of a plan made without the secret values (doctor reports it once, as its own check).
+SECRETS_UNREADABLE = "secret values are not available here; rotation is not checked"
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class Comparison:
     fields: tuple[FieldChange, ...]  # the same, leaf by leaf, for people
     immutable: tuple[FieldChange, ...]  # fields that only a replace can change
     advisory: tuple[FieldChange, ...]  # create-only fields that differ: reported, never written
-    unknown: tuple[str, ...]  # owned paths whose live value cannot be read
+    unknown: tuple[str, ...]  # owned paths whose live value cannot be read, and why
     secrets: SecretChange | None
     secrets_note: str | None = None
 
@@ -99,7 +103,7 @@ def _secrets(
 ) -> tuple[SecretChange | None, str | None]:
     live = ownership.fingerprint_of(have.tags)
     if not want.secrets_resolvable:
-        return None, "secret values are not available here; rotation is not checked"
+        return None, SECRETS_UNREADABLE
     if live == ADOPTED:
         if want.secrets_fingerprint is None:
             return None, None
@@ -128,11 +132,16 @@ def compare(want: desired_mod.DesiredEndpoint, have: EndpointRecord) -> Comparis
             value, live = _without(value, env_kept), _without(live, env_kept)
         if entry.mutability is ownership.Mutability.CREATE_ONLY and live is convert.MISSING:
             continue  # the API does not report it to us: nothing to compare
+        if entry.mutability is ownership.Mutability.IMMUTABLE and live is convert.MISSING:
+            # A value the server does not report (privateService.region: the Terraform provider
+            # models privateService as {accountId, shared}) is unknown, never a reason to replace.
+            unknown.append(f"{path} is not reported by the API")
+            continue
         verdict = entry.compare(value, live)
         if verdict is ownership.Verdict.EQUAL:
             continue
         if verdict is ownership.Verdict.UNKNOWN:
-            unknown.append(f"{path} (live {_shown(live)!r})")
+            unknown.append(f"{path} (live {_shown(live)!r}) is not understood")
             continue
         changes = leaves(path, live, value)
         if entry.mutability is ownership.Mutability.IMMUTABLE:

@@ -6,8 +6,9 @@ it only GETs (whoami, the listings, the hardware catalog); a test asserts it sen
 It answers what a user wants to know before letting hfleet loose on a real account: is the token
 good and who is it; are the fleet's namespaces reachable; does every live endpoint parse; which
 fields does the API send that hfleet does not model (the API adds fields over time: they are never
-compared, but a user should know they exist); and what the first apply would do, with a warning on
-anything that would replace, delete, or rewrite the whole fleet.
+compared, but a user should know they exist); can the secret references be read here; and what the
+first apply would do, with a warning on anything that would replace, delete, or rewrite the whole
+fleet, and on each of the plan's own warnings.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import errors
-from reconciler.engine import run
+from reconciler.engine import desired, diff, run
 from reconciler.engine.plan import Action, Plan
 from reconciler.engine.session import Session
 from reconciler.spec import loader
@@ -158,6 +159,7 @@ def examine(fleet: loader.Fleet, session: Session) -> Report:
         report.add(
             "fields", "ok", f"fields the API sends that hfleet does not model (never compared): {listed}"
         )
+    _secrets_check(report, observation)
     try:
         plan, _, quota = run.make_plan(observation, session.api, run.Options())
     except errors.ReconcilerError as exc:
@@ -166,6 +168,33 @@ def examine(fleet: loader.Fleet, session: Session) -> Report:
     report.plan = plan
     _plan_checks(report, plan, quota)
     return report
+
+
+def _secrets_check(report: Report, observation: run.Observation) -> None:
+    """A first apply reads every secret reference (creates send them; rotation is checked by them)."""
+    wants = [w for w in observation.desired.values() if w.spec.secrets or _has_credentials(w)]
+    missing = sorted(w.name for w in wants if not w.secrets_resolvable)
+    if missing:
+        report.add(
+            "secrets",
+            "warn",
+            f"not readable here for {', '.join(missing)}: apply needs them, and without them a plan "
+            "cannot tell whether they rotated",
+        )
+    elif wants:
+        report.add("secrets", "ok", f"every secret reference resolves ({len(wants)} endpoints)")
+
+
+def _has_credentials(want: desired.DesiredEndpoint) -> bool:
+    image = want.spec.image
+    return image is not None and image.credentials is not None
+
+
+def _summary(plan: Plan) -> str:
+    quiet = {"unchanged", "wait", "conflict", "orphan", "malformed"}
+    counts = ", ".join(f"{action} {n}" for action, n in plan.counts().items() if n and action not in quiet)
+    cost = plan.monthly_cost_delta
+    return f"a first apply would {counts}" + (f" ({cost:+,.2f} USD/month)" if cost else "")
 
 
 def _plan_checks(report: Report, plan: Plan, quota: str | None) -> None:
@@ -190,7 +219,12 @@ def _plan_checks(report: Report, plan: Plan, quota: str | None) -> None:
         )
     elif updates:
         report.add("plan: update", "warn", f"a first apply would update {', '.join(updates)}")
+    for warning in plan.warnings:
+        if not warning.endswith(diff.SECRETS_UNREADABLE):  # said once by the secrets check
+            report.add("plan: warning", "warn", warning)
     if quota:
         report.add("quota", "warn", quota)
-    if not plan.has_changes and not plan.errored:
+    if plan.has_changes:
+        report.add("plan", "ok", _summary(plan))
+    elif not plan.errored:
         report.add("plan", "ok", "the live endpoints match the specs: a first apply would send nothing")

@@ -7,8 +7,10 @@ Must not: adopt an endpoint owned by another fleet, or write anything but tags.
 
 Secrets are never read back from the API, so each one becomes a ``from_env`` reference named
 ``<ENDPOINT>_<KEY>`` (upper case) to fill in; the adoption marker tells the plan that those secrets
-were set before hfleet, so it does not re-send them until they change. The imported directory plans
-with no change: importing then applying sends no write.
+were set before hfleet, so it does not re-send them until they change. Registry credentials come
+back redacted, so an image that has them is imported under ``ignore_changes: [image]`` (the API
+replaces the image whole: writing it without them would remove them) until the user states them.
+The imported directory plans with no change: importing then applying sends no write.
 """
 
 from __future__ import annotations
@@ -56,8 +58,19 @@ def _has_fleet_document(folder: Path) -> bool:
     return False
 
 
-def _document(item: record.EndpointRecord) -> dict[str, Any]:
+# The API answers registry credentials redacted (``{"username": "", "password": null}``,
+# huggingface_hub 7105c3d89) and replaces ``model.image`` whole on update: a spec without them would
+# remove them at the first image write (an update, even a repair), and the registry pull would fail.
+REDACTED_CREDENTIALS = (
+    "# The API answers this image's registry credentials redacted: hfleet leaves the image alone\n"
+    "# (ignore_changes: [image]) until you state image.custom.credentials and remove that entry.\n"
+)
+
+
+def _document(item: record.EndpointRecord) -> tuple[dict[str, Any], str]:
+    """The spec document of ``item`` and any header note it needs."""
     doc = convert.spec_document(item, secret_env=lambda key: env_name(item.name, key))
+    note = ""
     credentials = (item.raw.get("model", {}).get("image", {}).get("custom") or {}).get("credentials")
     if "image" in doc and "custom" in doc["image"] and isinstance(credentials, dict):
         username = credentials.get("username")
@@ -66,9 +79,12 @@ def _document(item: record.EndpointRecord) -> dict[str, Any]:
                 "username": username,
                 "password": {"from_env": env_name(item.name, "REGISTRY_PASSWORD")},
             }
+        else:
+            doc["ignore_changes"] = ["image"]
+            note = REDACTED_CREDENTIALS
     if item.state == record.State.PAUSED:
         doc["state"] = "paused"
-    return doc
+    return doc, note
 
 
 def _write(path: Path, doc: dict[str, Any], header: str) -> None:
@@ -122,8 +138,8 @@ def run(
         if path.exists() and not overwrite:
             result.lines.append(f"exists   {path} (use --overwrite)")
         else:
-            doc = _document(item)
-            header = f"# Imported from {namespace}/{item.name} by hfleet import.\n"
+            doc, note = _document(item)
+            header = f"# Imported from {namespace}/{item.name} by hfleet import.\n" + note
             if "secrets" in doc or "credentials" in str(doc.get("image")):
                 header += (
                     "# Secret values are not readable from the API: set the named environment variables.\n"
@@ -131,6 +147,11 @@ def run(
             _write(path, doc, header)
             result.written.append(path)
             result.lines.append(f"wrote    {path}")
+            if note:
+                result.lines.append(
+                    f"note     {path}: registry credentials come back redacted; the image is under "
+                    "ignore_changes until the spec states them"
+                )
         if adopt and fleet and owner != fleet and _adopt(api, item, fleet, result):
             result.adopted.append(item.name)
     return result
@@ -150,7 +171,15 @@ def _adopt(
     api: api_client.EndpointsApi, item: record.EndpointRecord, fleet: str, result: ImportResult
 ) -> bool:
     tags = [*item.tags, ownership.owner_tag(fleet)]
-    if item.secret_keys or _has_credentials(item):
+    # A fingerprint tag left by a fleet that once managed it is as good as unknown: the API does not
+    # say which secrets the endpoint holds now, and read as "the spec removed every secret" it would
+    # make the next apply send ``model.secrets: {}``. Like secrets the API shows, it becomes the
+    # adoption marker: nothing is re-sent until hfleet sets the secrets itself.
+    if (
+        item.secret_keys
+        or convert.has_registry_credentials(item)
+        or ownership.fingerprint_of(item.tags) is not None
+    ):
         tags = convert.with_fingerprint(tags, diff.ADOPTED)
     try:
         api.update(item.namespace, item.name, {"tags": sorted(dict.fromkeys(tags))})
@@ -160,8 +189,3 @@ def _adopt(
         return False
     result.lines.append(f"adopted  {item.namespace}/{item.name} into fleet {fleet!r}")
     return True
-
-
-def _has_credentials(item: record.EndpointRecord) -> bool:
-    body = (item.raw.get("model", {}).get("image", {}) or {}).get("custom") or {}
-    return isinstance(body, dict) and isinstance(body.get("credentials"), dict)

@@ -25,6 +25,7 @@ __all__ = [
     "Resolver",
     "create_payload",
     "desired_view",
+    "has_registry_credentials",
     "image_wire",
     "live_value",
     "spec_document",
@@ -174,6 +175,16 @@ def live_value(record: EndpointRecord, path: str) -> Any:
     raise KeyError(f"no live value for {path!r}")
 
 
+def has_registry_credentials(record: EndpointRecord) -> bool:
+    """The live image holds registry credentials (the record keeps them without their values)."""
+    image = (record.raw.get("model") or {}).get("image")
+    if not isinstance(image, dict):
+        return False
+    return any(
+        isinstance(body, dict) and isinstance(body.get("credentials"), dict) for body in image.values()
+    )
+
+
 def _only_key(measure: Mapping[str, Any] | None) -> str | None:
     """The metric a ``measure`` names, when the API reports ``measure`` without ``metric``."""
     return next(iter(measure)) if measure and len(measure) == 1 else None
@@ -300,7 +311,8 @@ def spec_document(record: EndpointRecord, *, secret_env: Callable[[str], str]) -
     """An ``Endpoint`` document that describes ``record`` (what ``hfleet import`` writes).
 
     Every field the spec language has is kept; server-filled ones are left out (they would only
-    pin what the server chooses). Each secret becomes a ``from_env`` reference named by
+    pin what the server chooses); the protect tag becomes ``protect: true``. Each secret becomes a
+    ``from_env`` reference named by
     ``secret_env(key)``: values are never read back. A legacy ``protected`` type is written as its
     current name, ``authenticated`` (the comparison treats them as one; nothing is sent).
     """
@@ -349,6 +361,8 @@ def spec_document(record: EndpointRecord, *, secret_env: Callable[[str], str]) -
     user_tags = [t for t in record.tags if not t.lower().startswith(ownership.RESERVED_TAG_PREFIX)]
     if user_tags:
         doc["tags"] = sorted(user_tags)
+    if ownership.protected(record.tags):
+        doc["protect"] = True  # the protect tag is hfleet's spelling of the spec's ``protect``
     if record.secret_keys:
         doc["secrets"] = {key: {"from_env": secret_env(key)} for key in sorted(record.secret_keys)}
     return doc
