@@ -36,6 +36,7 @@ def validate(app: App, paths: tuple[str, ...], fmt: str, catalog: bool) -> int:
     from reconciler import errors
     from reconciler.spec import loader
 
+    app.start("validate")
     try:
         fleet = loader.load(list(paths) or [opts.DEFAULT_SPECS])
         if catalog:
@@ -67,7 +68,6 @@ def validate(app: App, paths: tuple[str, ...], fmt: str, catalog: bool) -> int:
 def _check_catalog(app: App, fleet: object) -> None:
     from reconciler.engine import run
 
-    app.start("validate")
     with app.connect() as session:
         run.check_all_hardware(fleet, session.api)  # type: ignore[arg-type]
 
@@ -79,12 +79,13 @@ def schema(app: App, out: Path | None) -> int:
     """Print the JSON Schema of spec files (for editors)."""
     from reconciler.spec import schema as spec_schema
 
+    app.start("schema")
     body = json.dumps(spec_schema.json_schema(), indent=2)
     if out is None:
         click.echo(body)
     else:
         opts.write_file(out, body)
-        click.echo(f"wrote {out}", err=True)
+        app.say(f"wrote {out}")
     return opts.EXIT_OK
 
 
@@ -117,7 +118,7 @@ def status(app: App, paths: tuple[str, ...], now_text: str | None, fmt: str, exi
         if not books:
             books, warnings = run.catalogs(session.api, set(observation.namespaces))
             for warning in warnings:
-                app.say(f"warning: {warning}")
+                app.say(f"warning: {warning}", level="warning")
     rows = status_mod.rows(observation, plan, books)
     if fmt == "json":
         opts.emit_json({"fleet": fleet.name, "endpoints": [r.data() for r in rows]})
@@ -243,6 +244,7 @@ def schedule_cmd(app: App, paths: tuple[str, ...], days: int, now_text: str | No
     """
     from reconciler.engine import schedule_view
 
+    app.start("schedule")
     fleet = opts.load_fleet(paths)
     start = opts.parse_now(now_text) or datetime.now(UTC)
     view = schedule_view.build(fleet, start, days)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,7 +85,7 @@ def plan(
         opts.write_file(out, render_plan.plan_json(saved))
         app.say(f"saved plan to {out} (checksum {saved.checksum()[:16]})")
     if result.quota_problem is not None:
-        app.say(f"refused: {result.quota_problem}")
+        app.say(f"refused: {result.quota_problem}", level="error")
         return opts.EXIT_UNSAFE
     if saved.errored:
         return opts.EXIT_ERROR
@@ -171,6 +170,8 @@ def apply(
     failure never stops the others; the run ends with one report, exit 1 if anything failed, 3 if
     the plan was refused (replace without consent, too much change, quota, stale saved plan).
     """
+    import tempfile
+
     from reconciler.engine import run, safety
 
     app.start("apply")
@@ -273,7 +274,10 @@ def _apply(
     if smoke_text:
         click.echo(smoke_text)
     if result.plan.errored:
-        app.say(f"{len(result.plan.errored)} endpoint(s) in conflict or malformed were left untouched")
+        app.say(
+            f"{len(result.plan.errored)} endpoint(s) in conflict or malformed were left untouched",
+            level="warning",
+        )
     return opts.EXIT_OK if outcome.ok and smoke_ok and not result.plan.errored else opts.EXIT_ERROR
 
 
