@@ -227,7 +227,7 @@ def configure(fmt: str = "console", verbosity: int = 0, stream: TextIO | None = 
     import structlog
 
     level = _level(verbosity)
-    out = stream if stream is not None else sys.stderr
+    out: Any = stream if stream is not None else _Stderr()
     renderer: Any
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer(sort_keys=False)
@@ -248,6 +248,21 @@ def configure(fmt: str = "console", verbosity: int = 0, stream: TextIO | None = 
         cache_logger_on_first_use=False,
     )
     _route_stdlib(out, shared, tail, logging.INFO if verbosity >= 1 else max(level, logging.WARNING))
+
+
+class _Stderr:
+    """``sys.stderr`` as it is at each write, not at configure time: while ``apply --wait`` draws
+    its live table, rich redirects ``sys.stderr`` so log lines print above the table instead of
+    through it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
 
 
 def _level(verbosity: int) -> int:

@@ -125,7 +125,8 @@ def status(app: App, paths: tuple[str, ...], now_text: str | None, fmt: str, exi
     else:
         tty = sys.stdout.isatty()
         width = shutil.get_terminal_size().columns if tty else None
-        click.echo(render_status.table(rows, color=text.color_enabled(sys.stdout), width=width))
+        color = text.color_enabled(sys.stdout)
+        click.echo(render_status.table(rows, color=color, width=width), color=color)
     drifted = any(r.drifted for r in rows)
     return opts.EXIT_CHANGES if exit_code and drifted else opts.EXIT_OK
 
@@ -225,7 +226,8 @@ def doctor(app: App, paths: tuple[str, ...], fmt: str) -> int:
             click.echo(f"{marks[check.status]} {check.name:<16} {text.safe(check.detail)}")
         if report.plan is not None and report.plan.changes:
             click.echo("")
-            click.echo(render_plan.plan_text(report.plan, color=text.color_enabled(sys.stdout)))
+            color = text.color_enabled(sys.stdout)
+            click.echo(render_plan.plan_text(report.plan, color=color), color=color)
     return {"ok": opts.EXIT_OK, "warn": opts.EXIT_CHANGES, "fail": opts.EXIT_ERROR}[report.worst]
 
 

@@ -34,7 +34,8 @@ def _render_plan(plan: Plan, fmt: str, *, verbose: bool = False) -> None:
     elif fmt == "markdown":
         click.echo(render_plan.plan_markdown(plan))
     else:
-        click.echo(render_plan.plan_text(plan, color=text.color_enabled(sys.stdout), verbose=verbose))
+        color = text.color_enabled(sys.stdout)
+        click.echo(render_plan.plan_text(plan, color=color, verbose=verbose), color=color)
 
 
 def _inputs(fleet: loader.Fleet) -> dict[str, str]:
@@ -270,7 +271,7 @@ def _apply(
     if fmt == "json":
         click.echo(report.report_json(outcome))
     elif outcome.outcomes:
-        click.echo(report.report_text(outcome, color=color, outcomes=False))
+        click.echo(report.report_text(outcome, color=color, outcomes=False), color=color)
     if smoke_text:
         click.echo(smoke_text)
     if result.plan.errored:

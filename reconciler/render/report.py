@@ -18,15 +18,16 @@ __all__ = ["Counts", "counts", "outcome_line", "report_json", "report_text", "su
 def outcome_line(outcome: Outcome, *, color: bool = False) -> str:
     change = outcome.change
     if outcome.ok:
-        mark = text.paint("ok", "32", color)
+        word, code = "ok", "32"
     elif outcome.skipped:
-        mark = text.paint("skipped", "33", color)
+        word, code = "skipped", "33"
     else:
-        mark = text.paint("FAILED", "1;31", color)
+        word, code = "FAILED", "1;31"
+    mark = text.paint(word, code, color) + " " * max(0, 7 - len(word))  # padded outside the colour
     detail = text.safe(outcome.error or outcome.note or "")
     name = f"{text.safe(change.namespace)}/{text.safe(change.name)}"
     took = _seconds(outcome.duration)
-    return f"{mark:<7} {change.action.value:<13} {name}  {took}  {detail}".rstrip()
+    return f"{mark} {change.action.value:<13} {name}  {took}  {detail}".rstrip()
 
 
 @dataclass(frozen=True)

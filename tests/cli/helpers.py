@@ -4,6 +4,7 @@ as a child process (``python -m reconciler``) when a real terminal, start-up or 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,64 @@ def json_lines(stderr: str) -> list[dict[str, Any]]:
         assert isinstance(value, dict), line
         events.append(value)
     return events
+
+
+def in_terminal(
+    *args: str, env: dict[str, str], columns: int = 160, rows: int = 50, timeout: float = 60
+) -> tuple[int, str]:
+    """``python -m reconciler ARGS`` on a pseudo-terminal of ``columns`` × ``rows`` (stdin, stdout
+    and stderr all on it, as in an interactive shell): (exit code, everything the terminal got)."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
+    env.setdefault("TERM", "xterm-256color")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        cwd=str(ROOT),
+    )
+    os.close(follower)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.1)
+            if not ready:
+                continue
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # EIO: every writer has closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        else:
+            proc.kill()
+            raise AssertionError(f"hfleet {' '.join(args)} still running after {timeout}s")
+    finally:
+        os.close(leader)
+    return proc.wait(timeout=10), b"".join(chunks).decode("utf-8", "replace")
+
+
+_SGR = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def colour_codes(output: str) -> list[str]:
+    """The SGR sequences of ``output`` that set a colour (not bold, not a reset)."""
+    found = []
+    for match in _SGR.finditer(output):
+        params = [int(p) for p in match.group(1).split(";") if p]
+        if any(30 <= p <= 48 or 90 <= p <= 107 for p in params):
+            found.append(match.group(0))
+    return found
