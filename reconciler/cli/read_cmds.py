@@ -289,7 +289,9 @@ def smoke(
             now=opts.parse_now(now_text),
             allow_insecure_http=app.insecure_http,
         )
-    click.echo(smoke_mod.to_json(results) if fmt == "json" else smoke_mod.table(results))
+    from reconciler.render import text
+
+    click.echo(smoke_mod.to_json(results) if fmt == "json" else text.safe(smoke_mod.table(results)))
     return opts.EXIT_OK if all(r.ok for r in results) else opts.EXIT_ERROR
 
 

@@ -325,7 +325,9 @@ def _smoke(
         now=options.now,
         allow_insecure_http=app.insecure_http,
     )
-    return all(r.ok for r in results), smoke_mod.table(results)
+    from reconciler.render import text
+
+    return all(r.ok for r in results), text.safe(smoke_mod.table(results))
 
 
 @click.command()
