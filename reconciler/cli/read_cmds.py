@@ -176,23 +176,12 @@ def hardware(
             r.instance_size,
         )
     )
-    if fmt == "json":
-        opts.emit_json([r.__dict__ for r in rows])
-        return opts.EXIT_OK
-    lines = [
-        f"{'VENDOR':<6} {'REGION':<12} {'ACCEL':<6} {'TYPE':<18} {'SIZE':<5} {'$/HOUR':>8} "
-        f"{'QUOTA FREE':>10} STATUS"
-    ]
-    for r in rows:
-        price = "-" if r.price_per_hour is None else f"{r.price_per_hour:.3f}"
-        free = "-" if r.free_accelerators is None else f"{r.free_accelerators}/{r.max_accelerators}"
-        lines.append(
-            f"{r.vendor:<6} {r.region:<12} {r.accelerator:<6} {r.instance_type:<18} {r.instance_size:<5} "
-            f"{price:>8} {free:>10} {r.status}"
-        )
-    from reconciler.render import text
+    from reconciler.render import hardware as render_hardware
 
-    click.echo(text.safe("\n".join(lines)))
+    if fmt == "json":
+        opts.emit_json(render_hardware.rows_json(rows))
+    else:
+        click.echo(render_hardware.table(rows))
     return opts.EXIT_OK
 
 
