@@ -46,6 +46,7 @@ __all__ = [
     "LINE_MIN",
     "PREFIX_MIN",
     "REDACTED",
+    "always",
     "carry",
     "configure",
     "forget_secrets",
@@ -324,6 +325,14 @@ def carry(fn: Callable[[T], R]) -> Callable[[T], R]:
         return context.copy().run(fn, arg)
 
     return run
+
+
+def always(name: str, level: str, event: str, **fields: Any) -> None:
+    """Write one event whatever the verbosity: the CLI's notes (``saved plan to ...``, ``serving
+    /healthz on ...``) are part of what a command tells its user, shown in console mode as plain
+    lines, so JSON mode must not drop them below ``-v``. Same processors: redacted, JSON."""
+    bound = get_logger(name).bind()
+    bound._proxy_to_logger(level, event, **fields)
 
 
 def get_logger(name: str) -> Any:

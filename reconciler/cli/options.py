@@ -164,12 +164,12 @@ class App:
 
     def say(self, message: str, *, level: str = "info", **fields: Any) -> None:
         """A note on stderr: a JSON object (``cli.note`` at ``level``) in JSON log mode, a plain
-        line otherwise (always shown: it is part of what the command tells its user)."""
+        line otherwise; shown at any verbosity (it is part of what the command tells its user)."""
         from reconciler import logs
 
         if self.json_logs:
             self.logging()
-            getattr(logs.get_logger("hfleet.cli"), level)("cli.note", message=message, **fields)
+            logs.always("hfleet.cli", level, "cli.note", message=message, **fields)
         else:
             from reconciler.render import text
 
