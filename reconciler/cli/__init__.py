@@ -8,8 +8,11 @@ Must not: compute plans or talk HTTP itself.
 
 Exit codes: 0 success or nothing to do, 1 error, 2 changes pending (``plan``, ``status
 --exit-code``, ``doctor``), 3 refused as unsafe, 64 usage error (a mistyped command must never
-pass for "changes pending" in a CI gate). Start-up is kept fast (``hfleet --help`` well under
-200 ms): heavy modules are imported inside the commands that use them.
+pass for "changes pending" in a CI gate). In JSON log mode every stderr line is one JSON object:
+usage errors and unexpected crashes too (``options.report_usage``, ``_json_crash``). Start-up is
+kept fast (``hfleet --help`` well under 200 ms): heavy modules are imported inside the commands
+that use them, logging is configured at the first line logged, and pydantic's plugin scan is
+skipped (``main``); ``tests/cli/test_startup.py`` asserts what start-up does not import.
 
 click was chosen over argparse for nested commands, env-var backed options, shell completion and
 testable invocation (``CliRunner``); rich renders tables, colour and live progress on a terminal.
