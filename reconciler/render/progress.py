@@ -68,8 +68,17 @@ class Progress:
             file=self.out, force_terminal=True, no_color=not self.color, highlight=False, emoji=False
         )
         # Log lines written to sys.stderr while the table is live are printed above it (logs.configure
-        # writes to whatever sys.stderr is at the time, which rich redirects).
-        self._live = Live(self._table(), console=console, refresh_per_second=4, transient=False)
+        # writes to whatever sys.stderr is at the time, which rich redirects), but only when stderr
+        # is this terminal too: a stderr sent to a file keeps its lines.
+        import sys
+
+        self._live = Live(
+            self._table(),
+            console=console,
+            refresh_per_second=4,
+            transient=False,
+            redirect_stderr=sys.stderr.isatty(),
+        )
         self._live.start()
 
     def _elapsed(self) -> str:
