@@ -212,7 +212,7 @@ def report_error(app: App | None, exc: errors.ReconcilerError) -> int:
                 log.error("spec.problem", **{k: v for k, v in problem.__dict__.items()})
             log.error("spec.invalid", problems=len(exc.problems))
         else:
-            click.echo(text.safe(logs.redact(str(exc))), err=True)
+            click.echo(text.safe(str(exc)), err=True)  # the specs' own text, read before any secret
         return code
     prefix = "refused" if code == EXIT_UNSAFE else "error"
     message = logs.redact(str(exc))
