@@ -20,7 +20,7 @@ help:
 	@echo "make test   - install the dev tools; lint, recipe lint, deps, types, audit, checkov, the tests"
 	@echo "make chart  - the chart, Dockerfile and recipe tests, plus hadolint and checkov"
 	@echo "make lock   - rewrite requirements.lock and requirements-build.lock (hashes, with uv)"
-	@echo "make bench  - the fleet benchmark (bench/), writes bench/results.md"
+	@echo "make bench  - the fleet and start-up benchmarks (bench/), write bench/results.md"
 	@echo "make soak   - the long kill-loop and fault runs"
 	@echo "make audit  - pip-audit the pinned runtime dependencies (requirements.lock)"
 
@@ -96,6 +96,7 @@ lock: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.fleet_bench
+	$(BIN)/python -m bench.startup
 
 soak: $(STAMP)
 	HFLEET_SOAK=1 $(BIN)/pytest -q -m soak -p no:randomly

@@ -1,8 +1,11 @@
 """Logging set-up: the only place structlog (and stdlib logging) is configured; redaction.
 
-Owns: ``configure(format, verbosity)``, the registry of secrets and ``redact`` (applied to every
-log event), and ``sanitize`` (terminal control characters escaped). Called by: the CLI once at
-start-up; the API and inference clients and the renderers for every text that came from a server.
+Owns: ``configure(format, verbosity)`` (structlog, plus the standard library's records and
+``warnings`` through the same processors: in JSON mode every line is one object), the registry of
+secrets and ``redact`` (applied to every log event), and ``sanitize`` (terminal control characters
+escaped). structlog is imported only when logging is configured or a logger is made, so a command
+that never logs starts without it. Called by: the CLI once per command, before its first log
+line; the API and inference clients and the renderers for every text that came from a server.
 Must not: print anything itself. Every event goes to stderr so stdout stays for plans and tables.
 
 What ``redact`` removes, for every registered secret (see ``forms``):
@@ -31,19 +34,19 @@ import base64
 import contextvars
 import json
 import logging
+import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any, TextIO, TypeVar
 from urllib.parse import quote, quote_plus
-
-import structlog
 
 __all__ = [
     "LINE_MIN",
     "PREFIX_MIN",
     "REDACTED",
+    "always",
     "carry",
     "configure",
     "forget_secrets",
@@ -215,27 +218,102 @@ def _redact_processor(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutab
 
 
 def configure(fmt: str = "console", verbosity: int = 0, stream: TextIO | None = None) -> None:
-    """Set up structlog. ``fmt`` is ``console`` or ``json``; verbosity -1 quiet, 0 info, 1+ debug."""
-    level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
-    out = stream if stream is not None else sys.stderr
+    """Set up structlog, and route the standard library's logging and ``warnings`` through it.
+
+    ``fmt``: ``console`` or ``json`` (then every line written is one JSON object: events, records
+    of libraries, warnings and exceptions alike). ``verbosity``: -2 errors only, -1 warnings, 0
+    info, 1+ debug (and the libraries' info lines, such as httpx's requests). Console colours
+    follow ``NO_COLOR`` and ``FORCE_COLOR`` like the rest of the output.
+    """
+    import structlog
+
+    level = _level(verbosity)
+    out: Any = stream if stream is not None else _Stderr()
     renderer: Any
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer(sort_keys=False)
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=out.isatty())
-    processors: Iterable[Any] = [
+        renderer = structlog.dev.ConsoleRenderer(colors=_colors(out))
+    shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _redact_processor,
-        renderer,
     ]
+    # One JSON object per line: a traceback becomes a field of its event instead of loose lines.
+    tail: list[Any] = [structlog.processors.format_exc_info] if fmt == "json" else []
+    tail += [_redact_processor, renderer]
     structlog.configure(
-        processors=list(processors),
+        processors=[*shared, *tail],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
+    _route_stdlib(out, shared, tail, logging.INFO if verbosity >= 1 else max(level, logging.WARNING))
+
+
+class _Stderr:
+    """``sys.stderr`` as it is at each write, not at configure time: while ``apply --wait`` draws
+    its live table, rich redirects ``sys.stderr`` so log lines print above the table instead of
+    through it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
+def _level(verbosity: int) -> int:
+    if verbosity <= -2:
+        return logging.ERROR
+    return logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
+
+
+def _colors(out: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The one handler hfleet puts on the root logger (replaced, never stacked, by ``configure``)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        # The stream is gone (a test runner's capture closed, a closed pipe): nowhere to report it,
+        # and a traceback on stderr would break the one-object-per-line promise.
+        return
+
+
+def _record_name(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A library record's logger under the key hfleet's own events use (``logger_name``)."""
+    record = event.get("_record")
+    if record is not None:
+        event["logger_name"] = record.name
+    return event
+
+
+def _route_stdlib(out: TextIO, shared: list[Any], tail: list[Any], level: int) -> None:
+    """Library records (httpx, urllib3...) and ``warnings`` rendered by the same processors."""
+    import structlog
+
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, _record_name],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
+    )
+    handler = _Handler(out)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(True)
 
 
 def carry(fn: Callable[[T], R]) -> Callable[[T], R]:
@@ -249,6 +327,17 @@ def carry(fn: Callable[[T], R]) -> Callable[[T], R]:
     return run
 
 
+def always(name: str, level: str, event: str, **fields: Any) -> None:
+    """Write one event whatever the verbosity: the CLI's notes (``saved plan to ...``, ``serving
+    /healthz on ...``) are part of what a command tells its user, shown in console mode as plain
+    lines, so JSON mode must not drop them below ``-v``. Same processors: redacted, JSON."""
+    bound = get_logger(name).bind()
+    bound._proxy_to_logger(level, event, **fields)
+
+
 def get_logger(name: str) -> Any:
-    """A structlog logger bound with the module name."""
+    """A structlog logger bound with the module name. structlog is imported here, not at the top:
+    ``hfleet --help`` and ``hfleet validate`` never log and must start fast."""
+    import structlog
+
     return structlog.get_logger(logger_name=name)

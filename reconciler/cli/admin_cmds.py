@@ -132,10 +132,10 @@ def reconcile_cmd(
     from reconciler import controller
     from reconciler.engine import loop, run, safety
 
+    app.start("reconcile", controller=True)
     interval = opts.parse_duration(interval_text)
     if interval < MIN_INTERVAL:
         raise click.BadParameter(f"must be at least {MIN_INTERVAL:g}s", param_hint="--interval")
-    app.start("reconcile", controller=True)
     opts.load_fleet(paths)  # refuse to start on invalid specs
     limits = safety.Limits(max_delete_fraction, max_update_fraction, force, allow_replace)
     options = run.Options(prune=prune, limits=limits, quota=not force)

@@ -42,25 +42,37 @@ def state_dir() -> Path:
 
 
 def hub_token() -> str | None:
-    """The token huggingface_hub would use when none is given: ``HF_TOKEN`` (handled by the option),
-    ``HUGGING_FACE_HUB_TOKEN``, then the file ``hf auth login`` writes (``$HF_TOKEN_PATH``, else
-    ``$HF_HOME/token``, ``$HF_HOME`` defaulting to ``$XDG_CACHE_HOME/huggingface`` or
-    ``~/.cache/huggingface``)."""
-    legacy = os.environ.get("HUGGING_FACE_HUB_TOKEN", "").strip()
-    if legacy:
-        return legacy
-    path = os.environ.get("HF_TOKEN_PATH")
-    if not path:
-        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        home = os.environ.get("HF_HOME") or str(Path(cache) / "huggingface")
-        path = str(Path(home) / "token")
+    """The token huggingface_hub (2.4.0, ``utils/_auth.py``) uses when none is given: ``HF_TOKEN``
+        (else ``HUGGING_FACE_HUB_TOKEN``) when it holds more than blanks, then the file
+        ``hf auth login`` writes. Its path follows ``huggingface_hub.constants`` exactly:
+        ``$HF_TOKEN_PATH``, else ``$HF_HOME/token`` with ``HF_HOME`` defaulting to
+        ``$XDG_CACHE_HOME/huggingface`` (``~/.cache/huggingface``), ``~`` and ``$VARS`` expanded; in
+        staging mode (``HUGGINGFACE_CO_STAGING``) ``~/.cache/huggingface_staging/token``. The value is
+        cleaned as hub cleans it. A file over 4 KiB is not a token and is not read. Not done: hub's
+    refresh of an expiring OAuth token (``hf auth login`` in a browser); the saved token is used as is."""
+    from_env = clean_token(os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN"))
+    if from_env:
+        return from_env
     try:
-        file = Path(path)
+        file = Path(token_path())
         if file.is_file() and file.stat().st_size <= 4096:
-            return file.read_text().strip() or None
-    except OSError:
+            return clean_token(file.read_text())
+    except (OSError, UnicodeDecodeError):
         return None
     return None
+
+
+def token_path() -> str:
+    """Where ``hf auth login`` saves the token (``huggingface_hub.constants.HF_TOKEN_PATH``)."""
+    if os.environ.get("HUGGINGFACE_CO_STAGING", "").upper() in ("1", "ON", "YES", "TRUE"):
+        return os.path.join(os.path.expanduser("~"), ".cache", "huggingface_staging", "token")
+    cache = os.getenv("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache"))
+    home = _expand(os.getenv("HF_HOME", os.path.join(cache, "huggingface")))
+    return _expand(os.getenv("HF_TOKEN_PATH", os.path.join(home, "token")))
+
+
+def _expand(path: str) -> str:
+    return os.path.expandvars(os.path.expanduser(path))
 
 
 @dataclass
@@ -74,24 +86,48 @@ class App:
     insecure_http: bool
     log_format: str | None
     verbosity: int
-    json_logs: bool = False
+    command: str = ""
+    controller: bool = False
+    _configured: bool = False
+
+    @property
+    def json_logs(self) -> bool:
+        """Log lines as JSON objects: ``--log-format json``, or ``reconcile`` off a terminal."""
+        if self.log_format is not None:
+            return self.log_format == "json"
+        return self.controller and not sys.stderr.isatty()
 
     def start(self, command: str, *, controller: bool = False) -> None:
-        """Configure logging for this command (not at import: ``--help`` must start fast)."""
+        """Name the command; logging itself is set up by ``logging()``, before the first line is
+        written (``hfleet validate`` never logs, so it never imports structlog: it starts fast)."""
+        self.command, self.controller = command, controller
+
+    def logging(self) -> None:
+        """Configure logging once: one-shot commands log warnings unless -v (info) or -vv (debug);
+        ``reconcile`` logs info; -q errors only."""
+        if self._configured:
+            return
         import uuid
 
         import structlog
 
         from reconciler import logs
 
-        fmt = self.log_format or ("json" if controller and not sys.stderr.isatty() else "console")
-        self.json_logs = fmt == "json"
-        base = 0 if controller else -1  # one-shot commands log warnings unless -v
+        self._configured = True
+        base = 0 if self.controller else -1
         verbosity = -2 if self.verbosity < 0 else base + self.verbosity
-        logs.configure(fmt, verbosity)
-        structlog.contextvars.bind_contextvars(run_id=uuid.uuid4().hex[:12], command=command)
+        logs.configure("json" if self.json_logs else "console", verbosity)
+        bound = {"run_id": uuid.uuid4().hex[:12], "command": self.command}
+        structlog.contextvars.bind_contextvars(**{k: v for k, v in bound.items() if v})
         if self.token:
             logs.register_secret(self.token)
+        logs.get_logger("hfleet.cli").debug(
+            "cli.start",
+            version=_version(),
+            api_url=self.api_url if self.emulator is None else None,
+            emulator=self.emulator,
+            log_format="json" if self.json_logs else "console",
+        )
 
     def settings(self, *, parallelism: int = 16) -> Settings:
         from reconciler.api import retry
@@ -105,7 +141,7 @@ class App:
                 if self.emulator == DEFAULT_EMULATOR_STATE
                 else Path(self.emulator)
             )
-        token = self.token or (None if emulator is not None else hub_token())
+        token = clean_token(self.token) or (None if emulator is not None else hub_token())
         if token:
             from reconciler import logs
 
@@ -125,18 +161,30 @@ class App:
     def connect(self, *, parallelism: int = 16) -> Session:
         from reconciler.engine import session
 
+        self.logging()
         return session.connect(self.settings(parallelism=parallelism))
 
-    def say(self, message: str, **fields: Any) -> None:
-        """A note on stderr: a JSON object in JSON log mode, a plain line otherwise."""
+    def say(self, message: str, *, level: str = "info", **fields: Any) -> None:
+        """A note on stderr: a JSON object (``cli.note`` at ``level``) in JSON log mode, a plain
+        line otherwise; shown at any verbosity (it is part of what the command tells its user)."""
+        from reconciler import logs
+
         if self.json_logs:
-            from reconciler import logs
-
-            logs.get_logger("hfleet.cli").warning("cli.note", message=message, **fields)
+            self.logging()
+            logs.always("hfleet.cli", level, "cli.note", message=message, **fields)
         else:
-            from reconciler import logs
+            from reconciler.render import text
 
-            click.echo(logs.redact(message), err=True)
+            click.echo(text.safe(logs.redact(message)), err=True)
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("hfleet")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def load_fleet(paths: tuple[str, ...]) -> loader.Fleet:
@@ -147,29 +195,74 @@ def load_fleet(paths: tuple[str, ...]) -> loader.Fleet:
 
 
 def report_error(app: App | None, exc: errors.ReconcilerError) -> int:
-    """The one place an error becomes output and an exit code (3 unsafe, 1 anything else)."""
+    """The one place an error becomes output and an exit code (3 unsafe, 1 anything else).
+
+    In JSON log mode every problem is one object (``spec.problem`` with file, line, column, field
+    and message; ``cli.error`` or ``cli.refused`` with the message and the error's kind)."""
     from reconciler import errors, logs
+    from reconciler.render import text
 
     code = EXIT_UNSAFE if isinstance(exc, errors.UnsafePlanError) else EXIT_ERROR
     json_mode = app is not None and app.json_logs
+    if json_mode:
+        assert app is not None
+        app.logging()
+    log = logs.get_logger("hfleet.cli") if json_mode else None
     if isinstance(exc, errors.SpecError):
-        if json_mode:
-            log = logs.get_logger("hfleet.cli")
+        if log is not None:
             for problem in exc.problems:
                 log.error("spec.problem", **{k: v for k, v in problem.__dict__.items()})
             log.error("spec.invalid", problems=len(exc.problems))
         else:
-            click.echo(str(exc), err=True)
+            click.echo(text.safe(str(exc)), err=True)  # the specs' own text, read before any secret
         return code
     prefix = "refused" if code == EXIT_UNSAFE else "error"
     message = logs.redact(str(exc))
-    if json_mode:
-        logs.get_logger("hfleet.cli").error(f"cli.{prefix}", error=message, kind=type(exc).__name__)
+    if log is not None:
+        log.error(f"cli.{prefix}", error=message, kind=type(exc).__name__)
     else:
-        from reconciler.render import text
-
         click.echo(f"{prefix}: {text.safe(message)}", err=True)
     return code
+
+
+def report_usage(app: App | None, exc: click.ClickException, argv: list[str]) -> None:
+    """A click error (usage or not): click's own text, or one ``cli.usage_error`` object in JSON
+    log mode, even when the error happened before the global options were read."""
+    json_mode = app.json_logs if app is not None else _json_in(argv)
+    if not json_mode:
+        exc.show()
+        return
+    from reconciler import logs
+
+    if app is not None:
+        app.logging()
+    else:
+        logs.configure("json", -1)
+    fields: dict[str, Any] = {"error": exc.format_message()}
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        fields["usage"] = exc.ctx.get_usage().replace("Usage: ", "", 1)
+        fields["help"] = f"{exc.ctx.command_path} {exc.ctx.help_option_names[0]}"
+    event = "cli.usage_error" if isinstance(exc, click.UsageError) else "cli.error"
+    logs.get_logger("hfleet.cli").error(event, **fields)
+
+
+def _json_in(argv: list[str]) -> bool:
+    """``--log-format json`` among arguments click could not finish parsing (the group's own
+    options failed, so no ``App`` exists): honoured all the same. ``--`` ends the options."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--log-format=json" or (arg == "--log-format" and argv[i + 1 : i + 2] == ["json"]):
+            return True
+    return False
+
+
+def clean_token(token: str | None) -> str | None:
+    """A token as huggingface_hub cleans it (``_clean_token``): line breaks removed anywhere, spaces
+    stripped, empty means none (a Kubernetes Secret made with ``echo`` ends with a newline)."""
+    if token is None:
+        return None
+    return token.replace("\r", "").replace("\n", "").strip() or None
 
 
 def parse_duration(text: str, what: str = "duration") -> float:

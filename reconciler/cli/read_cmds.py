@@ -36,6 +36,7 @@ def validate(app: App, paths: tuple[str, ...], fmt: str, catalog: bool) -> int:
     from reconciler import errors
     from reconciler.spec import loader
 
+    app.start("validate")
     try:
         fleet = loader.load(list(paths) or [opts.DEFAULT_SPECS])
         if catalog:
@@ -67,7 +68,6 @@ def validate(app: App, paths: tuple[str, ...], fmt: str, catalog: bool) -> int:
 def _check_catalog(app: App, fleet: object) -> None:
     from reconciler.engine import run
 
-    app.start("validate")
     with app.connect() as session:
         run.check_all_hardware(fleet, session.api)  # type: ignore[arg-type]
 
@@ -79,12 +79,13 @@ def schema(app: App, out: Path | None) -> int:
     """Print the JSON Schema of spec files (for editors)."""
     from reconciler.spec import schema as spec_schema
 
+    app.start("schema")
     body = json.dumps(spec_schema.json_schema(), indent=2)
     if out is None:
         click.echo(body)
     else:
         opts.write_file(out, body)
-        click.echo(f"wrote {out}", err=True)
+        app.say(f"wrote {out}")
     return opts.EXIT_OK
 
 
@@ -117,14 +118,15 @@ def status(app: App, paths: tuple[str, ...], now_text: str | None, fmt: str, exi
         if not books:
             books, warnings = run.catalogs(session.api, set(observation.namespaces))
             for warning in warnings:
-                app.say(f"warning: {warning}")
+                app.say(f"warning: {warning}", level="warning")
     rows = status_mod.rows(observation, plan, books)
     if fmt == "json":
         opts.emit_json({"fleet": fleet.name, "endpoints": [r.data() for r in rows]})
     else:
         tty = sys.stdout.isatty()
         width = shutil.get_terminal_size().columns if tty else None
-        click.echo(render_status.table(rows, color=text.color_enabled(sys.stdout), width=width))
+        color = text.color_enabled(sys.stdout)
+        click.echo(render_status.table(rows, color=color, width=width), color=color)
     drifted = any(r.drifted for r in rows)
     return opts.EXIT_CHANGES if exit_code and drifted else opts.EXIT_OK
 
@@ -174,23 +176,12 @@ def hardware(
             r.instance_size,
         )
     )
-    if fmt == "json":
-        opts.emit_json([r.__dict__ for r in rows])
-        return opts.EXIT_OK
-    lines = [
-        f"{'VENDOR':<6} {'REGION':<12} {'ACCEL':<6} {'TYPE':<18} {'SIZE':<5} {'$/HOUR':>8} "
-        f"{'QUOTA FREE':>10} STATUS"
-    ]
-    for r in rows:
-        price = "-" if r.price_per_hour is None else f"{r.price_per_hour:.3f}"
-        free = "-" if r.free_accelerators is None else f"{r.free_accelerators}/{r.max_accelerators}"
-        lines.append(
-            f"{r.vendor:<6} {r.region:<12} {r.accelerator:<6} {r.instance_type:<18} {r.instance_size:<5} "
-            f"{price:>8} {free:>10} {r.status}"
-        )
-    from reconciler.render import text
+    from reconciler.render import hardware as render_hardware
 
-    click.echo(text.safe("\n".join(lines)))
+    if fmt == "json":
+        opts.emit_json(render_hardware.rows_json(rows))
+    else:
+        click.echo(render_hardware.table(rows))
     return opts.EXIT_OK
 
 
@@ -224,7 +215,8 @@ def doctor(app: App, paths: tuple[str, ...], fmt: str) -> int:
             click.echo(f"{marks[check.status]} {check.name:<16} {text.safe(check.detail)}")
         if report.plan is not None and report.plan.changes:
             click.echo("")
-            click.echo(render_plan.plan_text(report.plan, color=text.color_enabled(sys.stdout)))
+            color = text.color_enabled(sys.stdout)
+            click.echo(render_plan.plan_text(report.plan, color=color), color=color)
     return {"ok": opts.EXIT_OK, "warn": opts.EXIT_CHANGES, "fail": opts.EXIT_ERROR}[report.worst]
 
 
@@ -243,6 +235,7 @@ def schedule_cmd(app: App, paths: tuple[str, ...], days: int, now_text: str | No
     """
     from reconciler.engine import schedule_view
 
+    app.start("schedule")
     fleet = opts.load_fleet(paths)
     start = opts.parse_now(now_text) or datetime.now(UTC)
     view = schedule_view.build(fleet, start, days)
@@ -285,7 +278,9 @@ def smoke(
             now=opts.parse_now(now_text),
             allow_insecure_http=app.insecure_http,
         )
-    click.echo(smoke_mod.to_json(results) if fmt == "json" else smoke_mod.table(results))
+    from reconciler.render import text
+
+    click.echo(smoke_mod.to_json(results) if fmt == "json" else text.safe(smoke_mod.table(results)))
     return opts.EXIT_OK if all(r.ok for r in results) else opts.EXIT_ERROR
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,7 +34,8 @@ def _render_plan(plan: Plan, fmt: str, *, verbose: bool = False) -> None:
     elif fmt == "markdown":
         click.echo(render_plan.plan_markdown(plan))
     else:
-        click.echo(render_plan.plan_text(plan, color=text.color_enabled(sys.stdout), verbose=verbose))
+        color = text.color_enabled(sys.stdout)
+        click.echo(render_plan.plan_text(plan, color=color, verbose=verbose), color=color)
 
 
 def _inputs(fleet: loader.Fleet) -> dict[str, str]:
@@ -86,7 +86,7 @@ def plan(
         opts.write_file(out, render_plan.plan_json(saved))
         app.say(f"saved plan to {out} (checksum {saved.checksum()[:16]})")
     if result.quota_problem is not None:
-        app.say(f"refused: {result.quota_problem}")
+        app.say(f"refused: {result.quota_problem}", level="error")
         return opts.EXIT_UNSAFE
     if saved.errored:
         return opts.EXIT_ERROR
@@ -171,6 +171,8 @@ def apply(
     failure never stops the others; the run ends with one report, exit 1 if anything failed, 3 if
     the plan was refused (replace without consent, too much change, quota, stale saved plan).
     """
+    import tempfile
+
     from reconciler.engine import run, safety
 
     app.start("apply")
@@ -269,11 +271,14 @@ def _apply(
     if fmt == "json":
         click.echo(report.report_json(outcome))
     elif outcome.outcomes:
-        click.echo(report.report_text(outcome, color=color, outcomes=False))
+        click.echo(report.report_text(outcome, color=color, outcomes=False), color=color)
     if smoke_text:
         click.echo(smoke_text)
     if result.plan.errored:
-        app.say(f"{len(result.plan.errored)} endpoint(s) in conflict or malformed were left untouched")
+        app.say(
+            f"{len(result.plan.errored)} endpoint(s) in conflict or malformed were left untouched",
+            level="warning",
+        )
     return opts.EXIT_OK if outcome.ok and smoke_ok and not result.plan.errored else opts.EXIT_ERROR
 
 
@@ -320,7 +325,9 @@ def _smoke(
         now=options.now,
         allow_insecure_http=app.insecure_http,
     )
-    return all(r.ok for r in results), smoke_mod.table(results)
+    from reconciler.render import text
+
+    return all(r.ok for r in results), text.safe(smoke_mod.table(results))
 
 
 @click.command()

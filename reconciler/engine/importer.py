@@ -84,7 +84,35 @@ def _document(item: record.EndpointRecord) -> tuple[dict[str, Any], str]:
             note = REDACTED_CREDENTIALS
     if item.state == record.State.PAUSED:
         doc["state"] = "paused"
+    if item.cache_http_responses:  # create-only: kept so a re-create (a replace) keeps it too
+        doc["cache_http_responses"] = True
     return doc, note
+
+
+def _header(item: record.EndpointRecord, doc: dict[str, Any], note: str = "") -> str:
+    header = f"# Imported from {item.namespace}/{item.name} by hfleet import.\n" + note
+    if "secrets" in doc or "credentials" in str(doc.get("image")):
+        header += "# Secret values are not readable from the API: set the named environment variables.\n"
+    elif not item.secret_keys:
+        # Today's API answers `model.secrets: {}` whatever the endpoint holds: names are unknown too.
+        header += (
+            "# The API does not say which secrets this endpoint has; hfleet leaves them as they are.\n"
+            "# To manage them, list them here: secrets: {NAME: {from_env: ENV_VAR}}.\n"
+        )
+    return header
+
+
+def _fleet_named(folder: Path) -> str | None:
+    """The ``name`` of the Fleet document under ``folder`` (None if there is none or it is unreadable)."""
+    for path in sorted(folder.rglob("*.y*ml")):
+        try:
+            for doc in yaml.safe_load_all(path.read_text(errors="replace")):
+                if isinstance(doc, dict) and doc.get("kind") == "Fleet":
+                    name = doc.get("name")
+                    return name if isinstance(name, str) else None
+        except (OSError, yaml.YAMLError):
+            continue
+    return None
 
 
 def _write(path: Path, doc: dict[str, Any], header: str) -> None:
@@ -121,6 +149,7 @@ def run(
             result.lines.append(f"missing  {namespace}/{name}: no such endpoint")
             result.failed += 1
         items = [e for e in items if e.name in wanted]
+    _check_fleet_name(out_dir, fleet, fleet_defined_in)
     out_dir.mkdir(parents=True, exist_ok=True)
     if fleet and not _has_fleet_document(out_dir) and not _inside_fleet(out_dir, fleet_defined_in):
         path = out_dir / "fleet.yaml"
@@ -139,12 +168,7 @@ def run(
             result.lines.append(f"exists   {path} (use --overwrite)")
         else:
             doc, note = _document(item)
-            header = f"# Imported from {namespace}/{item.name} by hfleet import.\n" + note
-            if "secrets" in doc or "credentials" in str(doc.get("image")):
-                header += (
-                    "# Secret values are not readable from the API: set the named environment variables.\n"
-                )
-            _write(path, doc, header)
+            _write(path, doc, _header(item, doc, note))
             result.written.append(path)
             result.lines.append(f"wrote    {path}")
             if note:
@@ -155,6 +179,22 @@ def run(
         if adopt and fleet and owner != fleet and _adopt(api, item, fleet, result):
             result.adopted.append(item.name)
     return result
+
+
+def _check_fleet_name(out_dir: Path, fleet: str | None, specs: Path | None) -> None:
+    """Refuse to write into the folder of another fleet: the endpoints would be tagged ``fleet`` and
+    described in specs of a fleet with another name, so every plan would find them in conflict."""
+    if fleet is None:
+        return
+    for folder in (out_dir, specs if _inside_fleet(out_dir, specs) else None):
+        if folder is None or not _has_fleet_document(folder):
+            continue
+        other = _fleet_named(folder)
+        if other is not None and other != fleet:
+            raise errors.ReconcilerError(
+                f"{out_dir} is inside the specs of fleet {other!r}, not {fleet!r}: "
+                "import into another directory, or adopt into that fleet"
+            )
 
 
 def _inside_fleet(out_dir: Path, specs: Path | None) -> bool:

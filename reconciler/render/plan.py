@@ -73,6 +73,11 @@ def _field_line(item: FieldChange, color: bool) -> str:
     return text.paint(f"      ~ {path}: {old} → {new}", "33", color)
 
 
+def _changed(fields: tuple[FieldChange, ...]) -> tuple[FieldChange, ...]:
+    """Fields whose two sides differ: ``"gpu" → "gpu"`` is never shown as a change."""
+    return tuple(f for f in fields if f.op != "change" or f.old != f.new)
+
+
 def _change_lines(change: Change, width: int, color: bool, verbose: bool) -> list[str]:
     name = f"{text.safe(change.namespace)}/{text.safe(change.name)}"
     head = f"{change.action.symbol:>3} {change.action.value:<13} {name}"
@@ -81,7 +86,7 @@ def _change_lines(change: Change, width: int, color: bool, verbose: bool) -> lis
         text.paint(head.ljust(19 + width), _COLORS[change.action], color)
         + f"  {text.safe(change.detail)}{cost}"
     ]
-    fields = change.fields
+    fields = _changed(change.fields)
     if change.action is Action.CREATE and not verbose:
         fields = tuple(f for f in fields if f.path in _SHOWN_ON_CREATE)
     lines += [_field_line(item, color) for item in fields]
@@ -160,12 +165,12 @@ def plan_markdown(plan: Plan) -> str:
                 f"| {c.action.symbol} | {c.action.value} | `{_md(c.namespace)}/{_md(c.name)}` "
                 f"| {_md(c.detail)} | {cost} |"
             )
-        detailed = [c for c in plan.changes if c.fields and c.action is not Action.CREATE]
+        detailed = [c for c in plan.changes if _changed(c.fields) and c.action is not Action.CREATE]
         if detailed:
             out += ["", "<details><summary>Field changes</summary>", "", "```diff"]
             for c in detailed:
                 out.append(f"# {c.action.value} {_md(c.namespace)}/{_md(c.name)}")
-                for f in c.fields:
+                for f in _changed(c.fields):
                     old, new = text.pair(f.old, f.new)
                     if f.old is not None:
                         out.append(f"- {_md(f.path)}: {old}")

@@ -26,12 +26,16 @@ Key = tuple[str, str]
 
 
 class Progress:
+    """``live``: a terminal (a rich live table, outcome lines printed above it); else one line per
+    event. The live table starts with the first outcome, after the plan was shown and confirmed,
+    so it never draws over the plan or the confirmation prompt."""
+
     def __init__(self, out: IO[str], *, live: bool, color: bool) -> None:
         self.out = out
         self.live = live
         self.color = color
         self.started = time.monotonic()
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.rows: dict[Key, list[str]] = {}  # endpoint → [action, state, elapsed]
         self._live: Any = None
 
@@ -41,21 +45,41 @@ class Progress:
         )
 
     def __enter__(self) -> Progress:
-        if self.live:
-            from rich.console import Console
-            from rich.live import Live
-
-            console = Console(file=self.out, force_terminal=True, no_color=not self.color)
-            self._live = Live(self._table(), console=console, refresh_per_second=4, transient=False)
-            self._live.__enter__()
+        self.started = time.monotonic()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._live is not None:
-            self._live.update(self._table())
-            self._live.__exit__(kind, exc, tb)
+        with self.lock:
+            if self._live is not None:
+                self._live.update(self._table(), refresh=True)
+                self._live.stop()
+                self._live = None
+
+    def _start_live(self) -> None:
+        """Called with the lock held."""
+        if not self.live or self._live is not None:
+            return
+        from rich.console import Console
+        from rich.live import Live
+
+        console = Console(
+            file=self.out, force_terminal=True, no_color=not self.color, highlight=False, emoji=False
+        )
+        # Log lines written to sys.stderr while the table is live are printed above it (logs.configure
+        # writes to whatever sys.stderr is at the time, which rich redirects), but only when stderr
+        # is this terminal too: a stderr sent to a file keeps its lines.
+        import sys
+
+        self._live = Live(
+            self._table(),
+            console=console,
+            refresh_per_second=4,
+            transient=False,
+            redirect_stderr=sys.stderr.isatty(),
+        )
+        self._live.start()
 
     def _elapsed(self) -> str:
         return f"{time.monotonic() - self.started:6.1f}s"
@@ -66,16 +90,20 @@ class Progress:
         grid = Table(box=None, pad_edge=False, show_edge=False, header_style="bold" if self.color else "")
         for column in ("ENDPOINT", "ACTION", "STATE", "AT"):
             grid.add_column(column, no_wrap=True)
-        with self.lock:
-            for key, (action, state, at) in sorted(self.rows.items()):
-                grid.add_row(f"{text.safe(key[0])}/{text.safe(key[1])}", action, text.safe(state), at)
+        for key, (action, state, at) in sorted(self.rows.items()):
+            grid.add_row(f"{text.safe(key[0])}/{text.safe(key[1])}", action, text.safe(state), at)
         return grid
 
-    def _emit(self, line: str) -> None:
-        if self._live is not None:
-            self._live.update(self._table())
-            return
+    def _line(self, line: str) -> None:
+        """An event as a line: above the live table on a terminal, appended to the log otherwise."""
         with self.lock:
+            if self.live:
+                self._start_live()
+                from rich.text import Text
+
+                self._live.console.print(Text.from_ansi(line))
+                self._live.update(self._table())
+                return
             self.out.write(line + "\n")
             self.out.flush()
 
@@ -83,24 +111,27 @@ class Progress:
         with self.lock:
             for change in plan.writes:
                 self.rows[change.key] = [change.action.value, change.live_state or "-", self._elapsed()]
-        if self._live is not None:
-            self._live.update(self._table())
 
     def on_outcome(self, outcome: Outcome) -> None:
         key = outcome.change.key
         with self.lock:
             row = self.rows.setdefault(key, [outcome.change.action.value, "-", ""])
-            row[0] = outcome.change.action.value + (" ok" if outcome.ok else " FAILED")
+            verdict = " ok" if outcome.ok else (" skipped" if outcome.skipped else " FAILED")
+            row[0] = outcome.change.action.value + verdict
             row[2] = self._elapsed()
-        self._emit(f"{report.outcome_line(outcome, color=self.color)}  (at {self._elapsed().strip()})")
+            self._line(f"{report.outcome_line(outcome, color=self.color)}  (at {self._elapsed().strip()})")
 
     def on_state(self, key: Key, state: str) -> None:
         with self.lock:
             row = self.rows.setdefault(key, ["-", state, ""])
             row[1], row[2] = state, self._elapsed()
+            if self.live:  # the table shows it
+                self._start_live()
+                self._live.update(self._table())
+                return
         name = f"{text.safe(key[0])}/{text.safe(key[1])}"
-        self._emit(f"state   {name}: {text.safe(state)}  (at {self._elapsed().strip()})")
+        self._line(f"state   {name}: {text.safe(state)}  (at {self._elapsed().strip()})")
 
     def on_round(self, number: int, plan: Plan) -> None:
         names = ", ".join(f"{c.action.value} {c.name}" for c in plan.changes)
-        self._emit(f"round {number}: {text.safe(names)}  (at {self._elapsed().strip()})")
+        self._line(f"round {number}: {text.safe(names)}  (at {self._elapsed().strip()})")

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from typing import Any
+
+from reconciler import logs
 
 __all__ = ["LIMIT", "color_enabled", "money", "paint", "pair", "safe", "shorten", "value"]
 
 LIMIT = 100  # characters of one value on a line
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def safe(text: str) -> str:
     """``text`` with terminal control characters escaped: a string from the API (a name, a message)
-    can never move the cursor, change colours or rewrite the screen."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    can never move the cursor, change colours, rewrite the screen or reorder what it shows (the
+    bidirectional overrides of "Trojan Source"). Newlines and tabs stay: they are layout."""
+    return logs.sanitize(text)
 
 
 def color_enabled(stream: Any) -> bool:
@@ -52,22 +53,46 @@ def value(item: Any, limit: int = LIMIT) -> str:
 
 
 def pair(old: Any, new: Any, limit: int = LIMIT) -> tuple[str, str]:
-    """Both sides of a change, shortened around where they differ so the difference stays visible
-    (``…text-generation-inference:3.3.4`` → ``…text-generation-inference:3.3.6``)."""
+    """Both sides of a change, each at most ``limit`` characters, shortened in the middle of what
+    they share and never where they differ: ``"ghcr.io/…-inference:3.3.4"`` →
+    ``"ghcr.io/…-inference:3.3.6"``. Only a difference longer than ``limit`` is itself shortened
+    (its middle: its first and last characters stay)."""
     a = json.dumps(old, sort_keys=True, default=str, ensure_ascii=False)
     b = json.dumps(new, sort_keys=True, default=str, ensure_ascii=False)
     if len(a) <= limit and len(b) <= limit:
         return safe(a), safe(b)
-    start = 0
-    while start < min(len(a), len(b)) and a[start] == b[start]:
-        start += 1
-    cut = max(0, start - limit // 3)
+    p = 0
+    while p < min(len(a), len(b)) and a[p] == b[p]:
+        p += 1
+    s = 0
+    while s < min(len(a), len(b)) - p and a[-1 - s] == b[-1 - s]:
+        s += 1
+    head, tail = a[:p], a[len(a) - s :]
+    diff_a, diff_b = a[p : len(a) - s], b[p : len(b) - s]
+    room = limit - max(len(diff_a), len(diff_b))
+    if room < 2 * _CONTEXT:  # the difference alone is longer than a line: keep its two ends
+        keep = max(limit - 2 * _CONTEXT, 3)
+        diff_a, diff_b = _middle(diff_a, keep, 1, 1), _middle(diff_b, keep, 1, 1)
+        room = limit - max(len(diff_a), len(diff_b))
+    head_room = min(len(head), max(room - min(len(tail), room // 2), room // 2))
+    tail_room = min(len(tail), room - head_room)
+    head, tail = _middle(head, head_room, 1, 2), _middle(tail, tail_room, 2, 1)
+    return safe(head + diff_a + tail), safe(head + diff_b + tail)
 
-    def clip(text: str) -> str:
-        body = ("…" if cut else "") + text[cut:]
-        return body if len(body) <= limit else body[: limit - 1] + "…"
 
-    return safe(clip(a)), safe(clip(b))
+_CONTEXT = 8  # characters of shared text kept on each side of a difference, at least
+
+
+def _middle(text: str, width: int, start: int, end: int) -> str:
+    """``text`` in at most ``width`` characters, its middle replaced by ``…``; what is kept of the
+    start and of the end is in the ratio ``start`` : ``end``."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    kept = width - 1
+    left = kept * start // (start + end)
+    return text[:left] + "…" + text[len(text) - (kept - left) :]
 
 
 def money(amount: float | None, signed: bool = False) -> str:

@@ -108,6 +108,8 @@ def test_json_report_carries_the_message(tmp_path: Path, emu: Any, url: str) -> 
     code, out, err = cli(url, "apply", str(specs), "--yes", "--wait", "--timeout", "30s", "--format", "json")
     assert code == 1, out + err
     report = json.loads(out)
-    assert report["ok"] is False and report["applied"] == 2 and report["failed"] == 0
+    # The create of bad-one was accepted, then its deploy failed: it counts as failed, not applied.
+    assert report["ok"] is False and report["applied"] == 1 and report["failed"] == 1
+    assert report["failed_while_waiting"] == 1 and report["skipped"] == 0
     assert report["wait_errors"] == [f"bad-one: failed: {DEPLOY_MESSAGE}"]
     assert report["waited"] == {"bad-one": "failed", "ok": "running"}

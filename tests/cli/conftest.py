@@ -1,0 +1,53 @@
+"""Fixtures of the CLI suite: a served emulator on loopback and an isolated environment (see
+``tests.cli.helpers`` for running ``hfleet``)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.api import retry
+from tests.reliability import helpers
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No token, colour or hub home of the machine leaks in; retries do not sleep."""
+    for name in (
+        "HF_TOKEN",
+        "HUGGING_FACE_HUB_TOKEN",
+        "HF_TOKEN_PATH",
+        "HFLEET_API_URL",
+        "NO_COLOR",
+        "FORCE_COLOR",
+        "HUGGINGFACE_CO_STAGING",
+        "XDG_CACHE_HOME",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("HFLEET_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("HFLEET_EMULATOR_DURATIONS", "instant")
+    monkeypatch.setattr(retry, "RetryPolicy", functools.partial(retry.RetryPolicy, sleep=lambda _: None))
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[Any, str]]:
+    """One served emulator per module (emulator, base URL); ``emu`` resets it for each test."""
+    with helpers.served() as pair:
+        yield pair
+
+
+@pytest.fixture
+def emu(server: tuple[Any, str]) -> Any:
+    emulator, _ = server
+    helpers.reset(emulator)
+    return emulator
+
+
+@pytest.fixture
+def url(server: tuple[Any, str], emu: Any) -> str:
+    return server[1]
