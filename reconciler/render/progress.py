@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 import time
-from types import TracebackType
 from typing import IO, Any
 
 from reconciler.engine.apply import Outcome
@@ -48,9 +47,7 @@ class Progress:
         self.started = time.monotonic()
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         with self.lock:
             if self._live is not None:
                 self._live.update(self._table(), refresh=True)

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.api import retry
 from tests.reliability import helpers
 
 
@@ -31,7 +29,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     monkeypatch.setenv("HFLEET_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("HFLEET_EMULATOR_DURATIONS", "instant")
-    monkeypatch.setattr(retry, "RetryPolicy", functools.partial(retry.RetryPolicy, sleep=lambda _: None))
+    monkeypatch.setenv("HFLEET_RETRY_BASE", "0")  # retries without waiting (the settings' own knob)
 
 
 @pytest.fixture(scope="module")
