@@ -83,8 +83,25 @@ def _change(action: Action, p: Pair, reason: Reason, detail: str, **more: object
         detail,
         live_state=have.state if have else None,
         live_fingerprint=live_mod.fingerprint(have) if have else None,
+        resend=_resent(p.want, more.get("secrets")),
         **more,  # type: ignore[arg-type]
     )
+
+
+def _resent(want: DesiredEndpoint | None, secrets: object) -> tuple[str, ...]:
+    """Where the secret values a change sends live, by name (never by value): ``model.secrets`` and,
+    for a private registry, the password inside ``model.image`` (the image is re-sent with it)."""
+    if want is None or secrets is None:
+        return ()
+    if secrets is SecretChange.REMOVED:
+        return ("model.secrets (all removed)",)
+    parts = []
+    if want.spec.secrets:
+        parts.append(f"model.secrets ({', '.join(sorted(want.spec.secrets))})")
+    image = want.spec.image
+    if image is not None and image.credentials is not None:
+        parts.append(f"model.image.{image.variant}.credentials (password of {image.credentials.username})")
+    return tuple(parts)
 
 
 def _created(want: DesiredEndpoint) -> tuple[FieldChange, ...]:

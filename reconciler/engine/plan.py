@@ -137,6 +137,7 @@ class Change:
     paths: tuple[str, ...] = ()  # the owned API paths apply writes (update, repair)
     secrets: SecretChange | None = None
     then: str | None = None  # create/replace: the power state to reach once it is up
+    resend: tuple[str, ...] = ()  # where the secret values sent live (names only, never values)
     live_state: str | None = None
     live_fingerprint: str | None = None
     cost_delta: float | None = None  # USD per month, positive = more spend
@@ -160,6 +161,7 @@ class Change:
             "live_fingerprint": self.live_fingerprint,
             "secrets": None if self.secrets is None else self.secrets.value,
             "then": self.then,
+            "secrets_sent": list(self.resend),
             "paths": list(self.paths),
             "fields": [f.data() for f in self.fields],
             "cost_delta_monthly_usd": None if self.cost_delta is None else round(self.cost_delta, 2),
@@ -178,6 +180,7 @@ class Change:
             paths=tuple(str(p) for p in data.get("paths") or ()),
             secrets=None if secrets is None else SecretChange(secrets),
             then=data.get("then"),
+            resend=tuple(str(p) for p in data.get("secrets_sent") or ()),
             live_state=data.get("live_state"),
             live_fingerprint=data.get("live_fingerprint"),
             cost_delta=data.get("cost_delta_monthly_usd"),

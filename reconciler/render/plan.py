@@ -91,10 +91,10 @@ def _change_lines(change: Change, width: int, color: bool, verbose: bool) -> lis
         fields = tuple(f for f in fields if f.path in _SHOWN_ON_CREATE)
     lines += [_field_line(item, color) for item in fields]
     if change.secrets is not None:
-        what = "model.secrets"
-        if change.action is not Action.CREATE and change.secrets.value != "removed":
-            what += " (and model.image if it carries registry credentials)"
-        lines.append(text.paint(f"      ~ {what}: {change.secrets.value} (values never shown)", "33", color))
+        what = "; ".join(text.safe(part) for part in change.resend) or "model.secrets"
+        lines.append(
+            text.paint(f"      ~ secrets {change.secrets.value}: {what} (values never shown)", "33", color)
+        )
     return lines
 
 

@@ -176,6 +176,30 @@ def test_every_command_keeps_every_secret_out_of_its_output(world: dict[str, Any
             assert_clean(f"imported {path.name}", path.read_text())
 
 
+def test_a_rotated_registry_password_is_sent_with_the_image_and_the_plan_says_so(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 5: the password lives inside model.image; before, only the fingerprint tag was
+    sent and the endpoint kept the old password while the apply reported success."""
+    hfleet, specs, emu = world["hfleet"], str(world["specs"]), world["emu"]
+    assert hfleet("apply", specs, "--yes")[0] == 0
+    rotated = "regpass-ROTATED-91-zz"
+    monkeypatch.setenv("HFLEET_TEST_REGISTRY_PASSWORD", rotated)
+    code, out, _ = hfleet("plan", specs)
+    assert code == 2
+    assert "secrets rotated: model.image.custom.credentials (password of" in out, out
+    assert_clean("rotation plan", out.replace(rotated, "<new>"))
+    assert rotated not in out
+    emu.clear_requests()
+    assert hfleet("apply", specs, "--yes")[0] == 0
+    record = emu.endpoint(
+        next(e.namespace for e in emu.endpoints() if e.name == "private-img"), "private-img"
+    )
+    assert record is not None
+    assert emu.registry_password_matches(record.namespace, "private-img", rotated)
+    assert hfleet("plan", specs)[0] == 0
+
+
 def test_a_rotated_secret_is_shown_as_rotated_never_by_value(
     world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -379,7 +403,7 @@ def test_secrets_removed_from_the_spec_are_removed_from_the_endpoint(world: dict
     end = text.index("env: {LOG_LEVEL")
     (specs / "endpoints.yaml").write_text(text[:start] + text[end:])
     code, out, _ = hfleet("plan", str(specs))
-    assert code == 2 and "model.secrets: removed (values never shown)" in out, out
+    assert code == 2 and "secrets removed: model.secrets (all removed) (values never shown)" in out, out
     assert hfleet("apply", str(specs), "--yes")[0] == 0
     record = emu.endpoint("alice", "api")
     assert record is not None and record.secret_names == ()
