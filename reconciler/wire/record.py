@@ -1,9 +1,10 @@
 """An endpoint as the API reports it, validated at the boundary: ``EndpointRecord`` and ``parse``.
 
-Owns: the typed model of ``EndpointWithStatus`` (the answer of GET, list items, PUT, pause, resume
-and scale-to-zero), the endpoint states, timestamp parsing, and scrubbing secret values out of what
-we keep. Called by: ``reconciler.engine.live`` (every listed endpoint goes through ``parse``),
-``reconciler.engine.apply`` (read-backs) and ``reconciler.wire.convert``.
+Owns: the typed record of ``EndpointWithStatus`` (the answer of GET, list items, PUT, pause, resume
+and scale-to-zero; its wire shape is in ``reconciler.wire.schema``), the endpoint states, timestamp
+parsing, and scrubbing secret values out of what we keep. Called by: ``reconciler.engine.live``
+(every listed endpoint goes through ``parse``), ``reconciler.engine.apply`` (read-backs) and
+``reconciler.wire.convert``.
 Must not: talk to the network or decide anything about the fleet.
 
 Everything the server sends is untrusted. ``parse`` turns one JSON object into a record or raises
@@ -24,14 +25,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from reconciler import errors
 from reconciler.spec import names
+from reconciler.wire import schema
 
 __all__ = [
     "EndpointRecord",
@@ -43,7 +44,6 @@ __all__ = [
     "parse_time",
 ]
 
-MAX_TEXT = 4096  # longest string we accept in a field we print or compare
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -103,8 +103,8 @@ class MalformedRecord(errors.ReconcilerError):
 
 
 def _text(value: str) -> str:
-    if len(value) > MAX_TEXT:
-        raise ValueError(f"longer than {MAX_TEXT} characters")
+    if len(value) > schema.MAX_TEXT:
+        raise ValueError(f"longer than {schema.MAX_TEXT} characters")
     return value
 
 
@@ -140,83 +140,6 @@ def parse_time(value: object) -> datetime | None:
         text += zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-# --- the wire schema: only what hfleet reads; unknown keys are ignored here and kept in ``raw`` ------
-
-
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, strict=True, populate_by_name=True)
-
-
-Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
-Count = Annotated[int, Field(ge=0, le=100_000)]
-
-
-# Fields the API documents as required, and that hfleet's decisions read, are required here: a record
-# without them cannot be compared, so it is reported as malformed and never acted upon.
-class _Scaling(_Wire):
-    min_replica: Count = Field(alias="minReplica")
-    max_replica: Count = Field(alias="maxReplica")
-    scale_to_zero_timeout: Count | None = Field(None, alias="scaleToZeroTimeout")
-    metric: Text | None = None
-    measure: dict[Text, float | None] | None = None
-
-
-class _Compute(_Wire):
-    accelerator: Text | None = None
-    instance_type: Text = Field(alias="instanceType")
-    instance_size: Text = Field(alias="instanceSize")
-    id: Text | None = None
-    scaling: _Scaling
-
-
-class _Provider(_Wire):
-    vendor: Text
-    region: Text
-
-
-class _Model(_Wire):
-    repository: Text
-    framework: Text | None = None
-    revision: Text | None = None
-    task: Text | None = None
-    image: dict[Text, dict[Text, Any] | None] | None = None
-    env: dict[Text, Text] | None = None
-    secrets: dict[Text, Any] | None = None
-    secret: dict[Text, Any] | None = None  # the 2023 spelling
-    command: list[Text] | None = None
-    args: list[Text] | None = None
-
-
-class _Route(_Wire):
-    domain: Text | None = None
-    path: Text | None = None
-
-
-class _Status(_Wire):
-    state: Text
-    message: Text | None = None
-    error_message: Text | None = Field(None, alias="errorMessage")
-    url: Text | None = None
-    ready_replica: Count | None = Field(None, alias="readyReplica")
-    target_replica: Count | None = Field(None, alias="targetReplica")
-    created_at: Any = Field(None, alias="createdAt")
-    updated_at: Any = Field(None, alias="updatedAt")
-
-
-class _Endpoint(_Wire):
-    name: Text
-    type: Text | None = None
-    provider: _Provider
-    compute: _Compute
-    model: _Model
-    route: _Route | None = None
-    tags: list[Text] | None = None
-    cache_http_responses: bool | None = Field(None, alias="cacheHttpResponses")
-    experimental_features: dict[Text, Any] | None = Field(None, alias="experimentalFeatures")
-    private_service: dict[Text, Any] | None = Field(None, alias="privateService")
-    status: _Status
 
 
 @dataclass(frozen=True)
@@ -331,45 +254,93 @@ def _name_of(obj: object) -> str:
 
 
 def parse(namespace: str, obj: object) -> EndpointRecord:
-    """Validate one endpoint object of ``namespace``; raise ``MalformedRecord`` if it is not one."""
+    """Validate one endpoint object of ``namespace``; raise ``MalformedRecord`` if it is not one.
+
+    First the shape (``schema.Endpoint``: one bad type ends there), then the rules a shape cannot
+    state, all reported together, and only then the record: nothing half-checked is ever built."""
     label = _name_of(obj)
     if not isinstance(obj, dict):
         raise MalformedRecord(label, [f"expected a JSON object, got {type(obj).__name__}"])
+    wire = _validated(label, obj)
+    created_at, updated_at, time_problems = _times(wire.status)
+    url, url_problems = _url_and_state(wire.status)
+    problems = _identity_problems(namespace, wire) + time_problems + url_problems
+    if problems:
+        raise MalformedRecord(label, problems)
+    return _record(namespace, wire, obj, url=url, created_at=created_at, updated_at=updated_at)
+
+
+def _validated(label: str, obj: dict[str, Any]) -> schema.Endpoint:
+    """``obj`` as the wire model; at most five of pydantic's complaints, so a hostile answer stays
+    a short report."""
     try:
-        wire = _Endpoint.model_validate(obj)
+        return schema.Endpoint.model_validate(obj)
     except pydantic.ValidationError as exc:
         raise MalformedRecord(label, [_problem(e) for e in exc.errors()[:5]]) from None
+
+
+def _identity_problems(namespace: str, wire: schema.Endpoint) -> list[str]:
+    """What in the name, namespace or tags could corrupt a request path or the output.
+
+    Tags are not checked against the spec's (assumed) tag rules: a tag someone set in the UI must
+    not make the endpoint unmanageable."""
     problems: list[str] = []
     if not names.is_endpoint_name(wire.name):
         problems.append(f"name {wire.name[:80]!r} is not a valid endpoint name")
     if not names.is_namespace(namespace):
         problems.append(f"namespace {namespace[:80]!r} is not a valid namespace")
-    # Tags are not checked against the spec's (assumed) tag rules: a tag someone set in the UI must
-    # not make the endpoint unmanageable. Only what could corrupt output or a request is refused.
     for tag in wire.tags or ():
         if _CONTROL.search(tag):
             problems.append(f"tag {tag[:80]!r} contains control characters")
+    return problems
+
+
+def _times(status: schema.Status) -> tuple[datetime | None, datetime | None, list[str]]:
+    """``createdAt`` and ``updatedAt`` as instants, and what is wrong with either (both are read,
+    so a report names every bad one at once)."""
     times: list[datetime | None] = []
-    for what, value in (("createdAt", wire.status.created_at), ("updatedAt", wire.status.updated_at)):
+    problems: list[str] = []
+    for what, value in (("createdAt", status.created_at), ("updatedAt", status.updated_at)):
         try:
             times.append(parse_time(value))
         except ValueError as exc:
             problems.append(f"status.{what}: {exc}")
             times.append(None)
-    url: str | None = None
+    return times[0], times[1], problems
+
+
+def _url_and_state(status: schema.Status) -> tuple[str | None, list[str]]:
+    """The checked ``status.url``, and a problem if it or the state could reach a request or the
+    terminal as something else than plain text."""
     try:
-        url = _check_url(wire.status.url)
-        _plain(wire.status.state)
+        url = _check_url(status.url)
+        _plain(status.state)
     except ValueError as exc:
-        problems.append(str(exc))
-    if problems:
-        raise MalformedRecord(label, problems)
+        return None, [str(exc)]
+    return url, []
+
+
+def _cache_flag(wire: schema.Endpoint) -> bool | None:
+    """``cacheHttpResponses``: at the top level, or where older answers put it (under
+    ``experimentalFeatures``), so both spellings compare alike."""
+    if wire.cache_http_responses is not None or not isinstance(wire.experimental_features, dict):
+        return wire.cache_http_responses
+    flag = wire.experimental_features.get("cacheHttpResponses")
+    return flag if isinstance(flag, bool) else None
+
+
+def _record(
+    namespace: str,
+    wire: schema.Endpoint,
+    raw: dict[str, Any],
+    *,
+    url: str | None,
+    created_at: datetime | None,
+    updated_at: datetime | None,
+) -> EndpointRecord:
+    """The record of a checked answer: flat fields the engine compares, ``raw`` without secrets."""
     model, compute, scaling, status = wire.model, wire.compute, wire.compute.scaling, wire.status
     secrets = model.secrets if model.secrets is not None else model.secret
-    cache = wire.cache_http_responses
-    if cache is None and isinstance(wire.experimental_features, dict):
-        flag = wire.experimental_features.get("cacheHttpResponses")
-        cache = flag if isinstance(flag, bool) else None
     return EndpointRecord(
         namespace=namespace,
         name=wire.name,
@@ -396,14 +367,14 @@ def parse(namespace: str, obj: object) -> EndpointRecord:
         domain=wire.route.domain if wire.route else None,
         path=wire.route.path if wire.route else None,
         tags=tuple(wire.tags or ()),
-        cache_http_responses=cache,
+        cache_http_responses=_cache_flag(wire),
         private_service=wire.private_service,
         state=status.state,
         message=status.error_message or status.message or "",
         url=url,
         ready_replica=status.ready_replica or 0,
         target_replica=status.target_replica or 0,
-        created_at=times[0],
-        updated_at=times[1],
-        raw=_scrub(obj),
+        created_at=created_at,
+        updated_at=updated_at,
+        raw=_scrub(raw),
     )
