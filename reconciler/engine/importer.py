@@ -1,6 +1,6 @@
 """``hfleet import``: write spec files for existing endpoints, and adopt them on purpose.
 
-Owns: writing the documents (``reconciler.wire.convert.spec_document`` makes each one), a Fleet
+Owns: writing the documents (``reconciler.wire.document.spec_document`` makes each one), a Fleet
 document when the target directory has none, and adoption (a PUT of ``tags`` only: the owner tag,
 and a marker when the endpoint already has secrets). Called by: the CLI.
 Must not: adopt an endpoint owned by another fleet, or write anything but tags.
@@ -25,7 +25,7 @@ import yaml
 from reconciler import errors, logs
 from reconciler.api import client as api_client
 from reconciler.engine import diff
-from reconciler.wire import convert, ownership, record
+from reconciler.wire import convert, document, ownership, record
 
 __all__ = ["ImportResult", "env_name", "run"]
 
@@ -69,7 +69,7 @@ REDACTED_CREDENTIALS = (
 
 def _document(item: record.EndpointRecord) -> tuple[dict[str, Any], str]:
     """The spec document of ``item`` and any header note it needs."""
-    doc = convert.spec_document(item, secret_env=lambda key: env_name(item.name, key))
+    doc = document.spec_document(item, secret_env=lambda key: env_name(item.name, key))
     note = ""
     credentials = (item.raw.get("model", {}).get("image", {}).get("custom") or {}).get("credentials")
     if "image" in doc and "custom" in doc["image"] and isinstance(credentials, dict):

@@ -1,10 +1,11 @@
-"""The three conversions between a spec and the API, side by side.
+"""The conversions between a spec and the API that a plan and its apply use, side by side.
 
 Owns: ``desired_view`` (spec → the owned fields, as ``API path → value``), ``live_value`` (a live
-record → the value at one of those paths), the payloads (``create_payload``, ``update_payload``) and
-``spec_document`` (a live record → an ``Endpoint`` document, for ``hfleet import``).
-Called by: ``reconciler.engine`` (desired state, comparison, apply, import). Must not: do I/O or read
-secret values itself: the caller passes ``resolve`` (``SecretRef → str``), so a plan never holds one.
+record → the value at one of those paths) and the payloads (``create_payload``, ``update_payload``).
+The third conversion, a live record → an ``Endpoint`` document (``hfleet import``), is its sibling
+``reconciler.wire.document``. Called by: ``reconciler.engine`` (desired state, comparison, apply,
+import). Must not: do I/O or read secret values itself: the caller passes ``resolve``
+(``SecretRef → str``), so a plan never holds one.
 
 Paths are the API's, dotted: ``compute.scaling.minReplica``; an image option is
 ``model.image.<variant>.<key>`` and a scaling threshold ``compute.scaling.measure.<metric>``. Which
@@ -28,7 +29,6 @@ __all__ = [
     "has_registry_credentials",
     "image_wire",
     "live_value",
-    "spec_document",
     "tags_of",
     "update_payload",
     "with_fingerprint",
@@ -262,107 +262,68 @@ def update_payload(
     payload: dict[str, Any] = {}
     image = False
     for path in paths:
-        entry = ownership.field_for(path)
-        if entry.mutability is not ownership.Mutability.MUTABLE:
+        if ownership.field_for(path).mutability is not ownership.Mutability.MUTABLE:
             continue
         if path.startswith("model.image"):
-            image = True
+            image = True  # sent whole, once, however many of its paths changed
         elif path == "compute.scaling.metric" or path.startswith("compute.scaling.measure."):
             _set(payload, "compute.scaling.metric", spec.scaling_metric)
             _set(payload, "compute.scaling.measure", {spec.scaling_metric: spec.scaling_threshold})
         elif path == "model.env":
-            env = dict(view.get(path) or {})
-            for key in keep_env:
-                if live is not None and live.env and key in live.env:
-                    env[key] = live.env[key]
-            _set(payload, path, env)
+            _set(payload, path, _env_to_send(view.get(path), live, keep_env))
         else:
             _set(payload, path, view.get(path))
-    live_fingerprint = ownership.fingerprint_of(live.tags) if live is not None else None
-    if secrets == "send":
-        _set(payload, "model.secrets", _secrets(spec, resolve))
-        image = image or (spec.image is not None and spec.image.credentials is not None)
-        payload["tags"] = with_fingerprint(view["tags"], fingerprint)
-    elif secrets == "remove":
-        _set(payload, "model.secrets", {})
-        payload["tags"] = with_fingerprint(view["tags"], None)
-    elif "tags" in payload:
-        payload["tags"] = with_fingerprint(payload["tags"], live_fingerprint)
-    if image:
-        body = image_wire(spec, _password(spec, resolve))
-        variant = next(iter(body))
-        if live is not None and live.image_variant == variant:
-            for key in keep_image:
-                live_body = (live.image or {}).get(variant) or {}
-                if key in live_body:
-                    body[variant][key] = live_body[key]
-        _set(payload, "model.image", body)
+    if _put_secrets(payload, secrets, spec, view, resolve, fingerprint, live) or image:
+        _set(payload, "model.image", _image_to_send(spec, resolve, live, keep_image))
     return payload
 
 
-_WIRE_TO_VARIANT = {v: k for k, v in spec_models.IMAGE_VARIANTS.items()}
+def _env_to_send(
+    wanted: Mapping[str, str] | None, live: EndpointRecord | None, keep: Collection[str]
+) -> dict[str, str]:
+    """The spec's ``env`` plus the live values of the keys it ignores: the API replaces ``env``
+    whole, so a key left out would be removed."""
+    env = dict(wanted or {})
+    for key in keep:
+        if live is not None and live.env and key in live.env:
+            env[key] = live.env[key]
+    return env
 
 
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name)
+def _put_secrets(
+    payload: dict[str, Any],
+    secrets: str | None,
+    spec: spec_models.EndpointSpec,
+    view: Mapping[str, Any],
+    resolve: Resolver,
+    fingerprint: str | None,
+    live: EndpointRecord | None,
+) -> bool:
+    """Write ``model.secrets`` and the tags that carry their fingerprint (see ``update_payload``).
+    True when the image must be sent too: it holds the registry password being sent."""
+    if secrets == "send":
+        _set(payload, "model.secrets", _secrets(spec, resolve))
+        payload["tags"] = with_fingerprint(view["tags"], fingerprint)
+        return spec.image is not None and spec.image.credentials is not None
+    if secrets == "remove":
+        _set(payload, "model.secrets", {})
+        payload["tags"] = with_fingerprint(view["tags"], None)
+    elif "tags" in payload:
+        live_fingerprint = ownership.fingerprint_of(live.tags) if live is not None else None
+        payload["tags"] = with_fingerprint(payload["tags"], live_fingerprint)
+    return False
 
 
-def spec_document(record: EndpointRecord, *, secret_env: Callable[[str], str]) -> dict[str, Any]:
-    """An ``Endpoint`` document that describes ``record`` (what ``hfleet import`` writes).
-
-    Every field the spec language has is kept; server-filled ones are left out (they would only
-    pin what the server chooses); the protect tag becomes ``protect: true``. Each secret becomes a
-    ``from_env`` reference named by
-    ``secret_env(key)``: values are never read back. A legacy ``protected`` type is written as its
-    current name, ``authenticated`` (the comparison treats them as one; nothing is sent).
-    """
-    doc: dict[str, Any] = {"kind": "Endpoint", "name": record.name, "namespace": record.namespace}
-    kind = ownership.TYPE_ALIASES.get(record.type or "", record.type)
-    simple = {
-        "repository": record.repository,
-        "revision": record.revision,
-        "framework": record.framework,
-        "task": record.task,
-        "accelerator": record.accelerator,
-        "vendor": record.vendor,
-        "region": record.region,
-        "instance_type": record.instance_type,
-        "instance_size": record.instance_size,
-        "type": kind if kind in ("public", "authenticated", "private") else None,
-        "min_replica": record.min_replica,
-        "max_replica": record.max_replica,
-        "scale_to_zero_timeout": record.scale_to_zero_timeout if record.min_replica == 0 else None,
-        "domain": record.domain,
-        "path": record.path,
-        "container_command": list(record.command) if record.command else None,
-        "container_args": list(record.args) if record.args else None,
-        "env": dict(record.env) if record.env else None,
-    }
-    doc.update({k: v for k, v in simple.items() if v is not None})
-    measure = record.scaling_measure or {}
-    metric = record.scaling_metric or (next(iter(measure)) if len(measure) == 1 else None)
-    if metric in ("hardwareUsage", "pendingRequests") and measure.get(metric) is not None:
-        doc["scaling_metric"] = metric
-        doc["scaling_threshold"] = measure[metric]
-    service = record.private_service or {}
-    if isinstance(service.get("accountId"), str):
-        doc["private_link_account_id"] = service["accountId"]
-        if isinstance(service.get("region"), str):
-            doc["private_link_region"] = service["region"]
-    variant = record.image_variant
-    if variant is not None and variant != "huggingface" and variant in _WIRE_TO_VARIANT:
-        body: dict[str, Any] = {}
-        for key, value in sorted((record.image or {})[variant].items()):
-            if value is not None:
-                body[_snake(key)] = value
-        name = _WIRE_TO_VARIANT[variant]
-        allowed = {"url", "port", "health_route", *spec_models.VARIANT_OPTIONS[name]}
-        doc["image"] = {name: {k: v for k, v in body.items() if k in allowed}}
-    user_tags = [t for t in record.tags if not t.lower().startswith(ownership.RESERVED_TAG_PREFIX)]
-    if user_tags:
-        doc["tags"] = sorted(user_tags)
-    if ownership.protected(record.tags):
-        doc["protect"] = True  # the protect tag is hfleet's spelling of the spec's ``protect``
-    if record.secret_keys:
-        doc["secrets"] = {key: {"from_env": secret_env(key)} for key in sorted(record.secret_keys)}
-    return doc
+def _image_to_send(
+    spec: spec_models.EndpointSpec, resolve: Resolver, live: EndpointRecord | None, keep: Collection[str]
+) -> dict[str, Any]:
+    """The spec's whole image with its credentials, and the live values of the options it ignores
+    (only within the same variant: another variant's options mean nothing here)."""
+    body = image_wire(spec, _password(spec, resolve))
+    variant = next(iter(body))
+    if live is not None and live.image_variant == variant:
+        for key in keep:
+            live_body = (live.image or {}).get(variant) or {}
+            if key in live_body:
+                body[variant][key] = live_body[key]
+    return body
