@@ -27,7 +27,7 @@ from reconciler.engine import catalog as catalog_mod
 from reconciler.engine import cost, decide, poll, safety, wait
 from reconciler.engine import desired as desired_mod
 from reconciler.engine import live as live_mod
-from reconciler.engine.plan import Action, Plan
+from reconciler.engine.plan import Action, Change, Plan
 from reconciler.engine.session import Session, fleet_lock
 from reconciler.spec import loader
 from reconciler.wire.record import State
@@ -288,17 +288,9 @@ def run(
             raise errors.QuotaExceeded(quota)
         if confirm is not None and not confirm(plan):
             raise errors.ReconcilerError("cancelled; nothing was changed")
-        report = apply_mod.execute(
-            plan,
-            observation.desired,
-            observation.live.records,
-            session.api,
-            parallelism=session.settings.parallelism,
-            on_outcome=events.on_outcome,
-            stop=session.stop,
-        )
+        report = _execute(session, events, plan, observation)
         if options.wait:
-            report = _converge(fleet, session, options, observation, plan, report, events)
+            report = _converge(fleet, session, options, plan, report, events)
         # What still differs once the writes are sent: the endpoints whose changes failed. (The plan
         # counted every endpoint it would write; left there, the gauge would read as drift that
         # persists until the next pass, and the drift alert would go pending after every apply.)
@@ -306,11 +298,20 @@ def run(
         return RunResult(plan, observation, report, books, quota)
 
 
+@dataclass
+class _Convergence:
+    """What converging has found so far; each round updates it as endpoints settle, fail or need a review."""
+
+    report: apply_mod.ApplyReport
+    watched: set[Key]  # endpoints still being brought to their spec
+    problems: list[str] = field(default_factory=list)
+    states: dict[str, str] = field(default_factory=dict)  # last state seen, by endpoint name
+
+
 def _converge(
     fleet: loader.Fleet,
     session: Session,
     options: Options,
-    observation: Observation,
     plan: Plan,
     report: apply_mod.ApplyReport,
     events: Events,
@@ -318,54 +319,80 @@ def _converge(
     """Wait, plan again, apply the power changes that follow; repeat until nothing follows."""
     started = time.monotonic()
     deadline = started + options.wait_timeout
-    failed = {o.change.key for o in report.failed}
-    watched = {c.key for c in plan.changes if c.action.writes or c.action is Action.WAIT}
-    watched -= {c.key for c in plan.changes if c.action is Action.DELETE} | failed
-    problems: list[str] = []
-    states: dict[str, str] = {}
+    done = _Convergence(report, _to_watch(plan, report))
     for round_number in range(2, MAX_ROUNDS + 2):
-        if not watched:
+        if not done.watched or not _settle(session, options, deadline, events, done):
             break
-        poller = poll.Poller(max(0.0, deadline - time.monotonic()), stop=session.stop)
-        settled = wait.settle(session.api, watched, poller, on_state=events.on_state)
-        states.update({k[1]: v for k, v in settled.states.items()})
-        for key, problem in sorted(settled.problems.items()):
-            problems.append(f"{key[1]}: {problem}")
-        watched -= set(settled.problems)
-        if settled.pending:
-            problems += [
-                f"{k[1]}: still {states.get(k[1], 'unknown')} after {options.wait_timeout:.0f}s"
-                for k in sorted(settled.pending)
-            ]
+        again, follow, power = _follow_up(fleet, session, options, done)
+        if power:
+            step = replace(follow, changes=tuple(power))
+            if events.on_round is not None:
+                events.on_round(round_number, step)
+            more = _execute(session, events, step, again)
+            done.report = done.report.extended(more)
+            done.watched -= {o.change.key for o in more.failed}  # failed: reported, not retried
+        elif not any(c.action is Action.WAIT and c.key in done.watched for c in follow.changes):
             break
-        again = observe(fleet, session.api, options.now)
-        follow, _, _ = make_plan(
-            again, session.api, replace(options, targets=tuple(sorted({k[1] for k in watched})), prune=False)
-        )
-        power = [c for c in follow.writes if c.action.power and c.key in watched]
-        blocked = [c for c in follow.writes if not c.action.power and c.key in watched]
-        problems += [
-            f"{c.name}: still needs {c.action.value} ({c.detail}); plan again to review it" for c in blocked
-        ]
-        watched -= {c.key for c in blocked}
-        if not power:
-            if not any(c.action is Action.WAIT and c.key in watched for c in follow.changes):
-                break
-            continue
-        step = replace(follow, changes=tuple(power))
-        if events.on_round is not None:
-            events.on_round(round_number, step)
-        more = apply_mod.execute(
-            step,
-            again.desired,
-            again.live.records,
-            session.api,
-            parallelism=session.settings.parallelism,
-            on_outcome=events.on_outcome,
-            stop=session.stop,
-        )
-        report = report.extended(more)
-        watched -= {o.change.key for o in more.failed}
     else:
-        problems.append(f"not converged after {MAX_ROUNDS} rounds; plan again")
-    return report.with_wait(states, problems, report.duration + (time.monotonic() - started))
+        done.problems.append(f"not converged after {MAX_ROUNDS} rounds; plan again")
+    return done.report.with_wait(
+        done.states, done.problems, done.report.duration + (time.monotonic() - started)
+    )
+
+
+def _to_watch(plan: Plan, report: apply_mod.ApplyReport) -> set[Key]:
+    """The endpoints the reviewed plan touched or waited for: only these may get follow-up power
+    changes. Deleted ones have nothing to settle; failed ones are reported, not retried."""
+    watched = {c.key for c in plan.changes if c.action.writes or c.action is Action.WAIT}
+    return watched - (
+        {c.key for c in plan.changes if c.action is Action.DELETE} | {o.change.key for o in report.failed}
+    )
+
+
+def _settle(session: Session, options: Options, deadline: float, events: Events, done: _Convergence) -> bool:
+    """Wait for the watched endpoints to leave their transitions. False when some are still moving
+    at the deadline: then planning again would only plan a wait."""
+    poller = poll.Poller(max(0.0, deadline - time.monotonic()), stop=session.stop)
+    settled = wait.settle(session.api, done.watched, poller, on_state=events.on_state)
+    done.states.update({k[1]: v for k, v in settled.states.items()})
+    done.problems += [f"{key[1]}: {problem}" for key, problem in sorted(settled.problems.items())]
+    done.watched -= set(settled.problems)
+    if not settled.pending:
+        return True
+    done.problems += [
+        f"{k[1]}: still {done.states.get(k[1], 'unknown')} after {options.wait_timeout:.0f}s"
+        for k in sorted(settled.pending)
+    ]
+    return False
+
+
+def _follow_up(
+    fleet: loader.Fleet, session: Session, options: Options, done: _Convergence
+) -> tuple[Observation, Plan, list[Change]]:
+    """Plan again at the same instant for the watched endpoints; the power changes that follow.
+
+    Any other change (an update, a replace) needs a new review: it is reported, and its endpoint is
+    watched no more."""
+    again = observe(fleet, session.api, options.now)
+    scope = replace(options, targets=tuple(sorted({k[1] for k in done.watched})), prune=False)
+    follow, _, _ = make_plan(again, session.api, scope)
+    power = [c for c in follow.writes if c.action.power and c.key in done.watched]
+    blocked = [c for c in follow.writes if not c.action.power and c.key in done.watched]
+    done.problems += [
+        f"{c.name}: still needs {c.action.value} ({c.detail}); plan again to review it" for c in blocked
+    ]
+    done.watched -= {c.key for c in blocked}
+    return again, follow, power
+
+
+def _execute(session: Session, events: Events, plan: Plan, seen: Observation) -> apply_mod.ApplyReport:
+    """Apply ``plan`` against what ``seen`` observed: the first pass and every follow-up round alike."""
+    return apply_mod.execute(
+        plan,
+        seen.desired,
+        seen.live.records,
+        session.api,
+        parallelism=session.settings.parallelism,
+        on_outcome=events.on_outcome,
+        stop=session.stop,
+    )
