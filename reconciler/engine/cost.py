@@ -53,6 +53,7 @@ __all__ = [
 HOURS_PER_MONTH = 730.0  # 365 × 24 / 12
 HORIZON = timedelta(days=28)  # four whole weeks: every weekday counted the same
 BILLED_STATES = frozenset({State.INITIALIZING, State.RUNNING, State.UPDATING})
+_REWRITES = (Action.UPDATE, Action.REPLACE, Action.CREATE)  # changes that send the configuration
 Key = tuple[str, str]
 
 
@@ -214,7 +215,6 @@ def annotate(
     changes its power state (an update and a resume), each change carries its own part: the update
     is priced under the regime the endpoint is in, the power change takes the rest; so a secret
     rotation of an endpoint paused by hand costs nothing and its resume costs the month."""
-    now = plan.now
     writes: dict[Key, list[Change]] = {}
     for change in plan.writes:
         writes.setdefault(change.key, []).append(change)
@@ -225,31 +225,64 @@ def annotate(
         book = _catalog_for(key, catalogs)
         if book is None:
             continue
-        have, want, schedule = ours.get(key), desired.get(key), schedules.get(key)
-        was_basis = before(have, want, schedule, now)
-        was = monthly(was_basis, book)
         changes = writes.get(key, [])
-        rewrites = [c for c in changes if c.action in (Action.UPDATE, Action.REPLACE, Action.CREATE)]
-        will_basis = after(have, want, schedule, now, rewritten=bool(rewrites)) if changes else was_basis
-        if any(c.action is Action.DELETE for c in changes):
-            will_basis = None
-        will = monthly(will_basis, book)
+        was_basis, will_basis = _sides(ours.get(key), desired.get(key), schedules.get(key), plan.now, changes)
+        was, will = monthly(was_basis, book), monthly(will_basis, book)
         if was is None or will is None:
-            continue
+            continue  # no price: left out of the total, its changes carry no delta rather than a wrong one
         total += will.high
-        power = [c for c in changes if c.action.power]
-        if rewrites and power and was_basis is not None and will_basis is not None:
-            mid = monthly(replace(will_basis, fraction_up=was_basis.fraction_up), book)
-            assert mid is not None  # the same hardware as ``will``, which has a price
-            parts[(key, rewrites[0].action)] = mid.high - was.high
-            parts[(key, power[0].action)] = will.high - mid.high
-        elif changes:
-            parts[(key, changes[0].action)] = will.high - was.high
+        parts.update(_split(key, changes, was_basis, will_basis, was, will, book))
+    return plan.with_costs(_with_deltas(plan, parts), total, sum(parts.values()))
+
+
+def _sides(
+    have: EndpointRecord | None,
+    want: DesiredEndpoint | None,
+    schedule: Any,
+    now: datetime,
+    changes: list[Change],
+) -> tuple[Basis | None, Basis | None]:
+    """The endpoint before and after its ``changes``: untouched, it stays as it is; deleted, it is
+    gone; rewritten (an update, a replace, a create), it takes the spec's hardware and replicas."""
+    was = before(have, want, schedule, now)
+    if not changes:
+        return was, was
+    if any(c.action is Action.DELETE for c in changes):
+        return was, None
+    rewritten = any(c.action in _REWRITES for c in changes)
+    return was, after(have, want, schedule, now, rewritten=rewritten)
+
+
+def _split(
+    key: Key,
+    changes: list[Change],
+    was_basis: Basis | None,
+    will_basis: Basis | None,
+    was: Money,
+    will: Money,
+    book: catalog_mod.Catalog,
+) -> dict[tuple[Key, Action], float]:
+    """Each change's part of the endpoint's delta. An update with a power change: the update is
+    priced under the regime the endpoint is in (the same hardware at the old share of the month),
+    the power change takes the rest; otherwise the first change carries it all."""
+    rewrites = [c for c in changes if c.action in _REWRITES]
+    power = [c for c in changes if c.action.power]
+    if rewrites and power and was_basis is not None and will_basis is not None:
+        mid = monthly(replace(will_basis, fraction_up=was_basis.fraction_up), book)
+        assert mid is not None  # the same hardware as ``will``, which has a price
+        return {(key, rewrites[0].action): mid.high - was.high, (key, power[0].action): will.high - mid.high}
+    if changes:
+        return {(key, changes[0].action): will.high - was.high}
+    return {}
+
+
+def _with_deltas(plan: Plan, parts: Mapping[tuple[Key, Action], float]) -> tuple[Change, ...]:
+    """The plan's changes with their delta; less than half a cent shows as none."""
     priced = []
     for change in plan.changes:
         delta = parts.get((change.key, change.action)) if change.action.writes else None
         priced.append(change.with_cost(delta if delta is not None and abs(delta) >= 0.005 else None))
-    return plan.with_costs(tuple(priced), total, sum(parts.values()))
+    return tuple(priced)
 
 
 def check_quota(
@@ -285,15 +318,33 @@ def _accelerators(book: catalog_mod.Catalog, vendor: str, region: str, itype: st
 def _demand(
     book: catalog_mod.Catalog, want: DesiredEndpoint, have: EndpointRecord | None, *, replacing: bool
 ) -> catalog_mod.QuotaDemand | None:
+    """The accelerators one change asks of the quota, less what its endpoint holds already when it
+    keeps them (not paused, not replaced, the same instance type): a resize asks only the difference."""
+    where = _hardware(want, have)
+    need = _accelerators(book, *where) * _ceiling(want, have)
+    if have is not None and not replacing and have.state != State.PAUSED and have.instance_type == where[2]:
+        need -= _held(book, have)
+    return catalog_mod.QuotaDemand(*where, need) if need > 0 else None
+
+
+def _hardware(want: DesiredEndpoint, have: EndpointRecord | None) -> tuple[str, str, str, str]:
+    """Vendor, region, instance type and size the change asks for: the spec's, the live instance
+    where the spec does not state it (an update keeps it)."""
     spec = want.spec
     itype = spec.instance_type or (have.instance_type if have else "") or ""
     size = spec.instance_size or (have.instance_size if have else "") or ""
-    where = (spec.vendor or "", spec.region or "", itype, size)
-    need = _accelerators(book, *where) * (spec.max_replica or (have.max_replica if have else None) or 1)
-    if have is not None and not replacing and have.state != State.PAUSED and have.instance_type == itype:
-        was = (have.vendor or "", have.region or "", have.instance_type or "", have.instance_size or "")
-        need -= _accelerators(book, *was) * (have.max_replica or 1)
-    return catalog_mod.QuotaDemand(*where, need) if need > 0 else None
+    return (spec.vendor or "", spec.region or "", itype, size)
+
+
+def _ceiling(want: DesiredEndpoint, have: EndpointRecord | None) -> int:
+    """The replicas the quota must allow: the spec's ``max_replica``, else the live one, else 1."""
+    return want.spec.max_replica or (have.max_replica if have else None) or 1
+
+
+def _held(book: catalog_mod.Catalog, have: EndpointRecord) -> int:
+    """What the live endpoint already takes of the quota: its live hardware at its live ceiling."""
+    was = (have.vendor or "", have.region or "", have.instance_type or "", have.instance_size or "")
+    return _accelerators(book, *was) * (have.max_replica or 1)
 
 
 def spend_rate(live: Mapping[Key, EndpointRecord], catalogs: Mapping[str, catalog_mod.Catalog]) -> float:
