@@ -136,6 +136,25 @@ def run(
     Fleet document is written into ``out_dir`` when neither it nor ``out_dir`` has one.
     """
     result = ImportResult()
+    items = _wanted(_fetch(api, namespace, result), namespace, names, result)
+    _check_fleet_name(out_dir, fleet, fleet_defined_in)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if fleet and not _has_fleet_document(out_dir) and not _inside_fleet(out_dir, fleet_defined_in):
+        _write_fleet_document(out_dir, fleet, namespace, result)
+    for item in sorted(items, key=lambda e: e.name):
+        owner = ownership.owner_of(item.tags)
+        if owner is not None and owner != fleet:
+            result.lines.append(f"skipped  {namespace}/{item.name}: owned by fleet {owner!r}")
+            continue
+        _write_endpoint(item, out_dir / f"{item.name}.yaml", overwrite, result)
+        if adopt and fleet and owner != fleet and _adopt(api, item, fleet, result):
+            result.adopted.append(item.name)
+    return result
+
+
+def _fetch(api: api_client.EndpointsApi, namespace: str, result: ImportResult) -> list[record.EndpointRecord]:
+    """Every endpoint of ``namespace`` the API describes well; a malformed one is reported and
+    skipped, so one broken answer does not stop the import of the others."""
     items: list[record.EndpointRecord] = []
     for raw in api.iter_endpoints(namespace):
         try:
@@ -143,42 +162,46 @@ def run(
         except record.MalformedRecord as exc:
             result.lines.append(f"FAILED   {namespace}/{exc.name}: {exc}")
             result.failed += 1
-    if names:
-        wanted = set(names)
-        for name in sorted(wanted - {e.name for e in items}):
-            result.lines.append(f"missing  {namespace}/{name}: no such endpoint")
-            result.failed += 1
-        items = [e for e in items if e.name in wanted]
-    _check_fleet_name(out_dir, fleet, fleet_defined_in)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if fleet and not _has_fleet_document(out_dir) and not _inside_fleet(out_dir, fleet_defined_in):
-        path = out_dir / "fleet.yaml"
-        _write(
-            path, {"kind": "Fleet", "name": fleet, "namespace": namespace}, "# Written by hfleet import.\n"
+    return items
+
+
+def _wanted(
+    items: list[record.EndpointRecord], namespace: str, names: list[str] | None, result: ImportResult
+) -> list[record.EndpointRecord]:
+    """Only the endpoints ``names`` asks for (all without it); a name with no endpoint is a failure,
+    not silence: a typo must not look like a successful import."""
+    if not names:
+        return items
+    wanted = set(names)
+    for name in sorted(wanted - {e.name for e in items}):
+        result.lines.append(f"missing  {namespace}/{name}: no such endpoint")
+        result.failed += 1
+    return [e for e in items if e.name in wanted]
+
+
+def _write_fleet_document(out_dir: Path, fleet: str, namespace: str, result: ImportResult) -> None:
+    """A Fleet document, so the imported directory loads as a fleet on its own."""
+    path = out_dir / "fleet.yaml"
+    _write(path, {"kind": "Fleet", "name": fleet, "namespace": namespace}, "# Written by hfleet import.\n")
+    result.written.append(path)
+    result.lines.append(f"wrote    {path} (the fleet document)")
+
+
+def _write_endpoint(item: record.EndpointRecord, path: Path, overwrite: bool, result: ImportResult) -> None:
+    """The spec file of one endpoint; an existing file is kept unless ``overwrite`` (it may hold
+    the user's edits)."""
+    if path.exists() and not overwrite:
+        result.lines.append(f"exists   {path} (use --overwrite)")
+        return
+    doc, note = _document(item)
+    _write(path, doc, _header(item, doc, note))
+    result.written.append(path)
+    result.lines.append(f"wrote    {path}")
+    if note:
+        result.lines.append(
+            f"note     {path}: registry credentials come back redacted; the image is under "
+            "ignore_changes until the spec states them"
         )
-        result.written.append(path)
-        result.lines.append(f"wrote    {path} (the fleet document)")
-    for item in sorted(items, key=lambda e: e.name):
-        owner = ownership.owner_of(item.tags)
-        if owner is not None and owner != fleet:
-            result.lines.append(f"skipped  {namespace}/{item.name}: owned by fleet {owner!r}")
-            continue
-        path = out_dir / f"{item.name}.yaml"
-        if path.exists() and not overwrite:
-            result.lines.append(f"exists   {path} (use --overwrite)")
-        else:
-            doc, note = _document(item)
-            _write(path, doc, _header(item, doc, note))
-            result.written.append(path)
-            result.lines.append(f"wrote    {path}")
-            if note:
-                result.lines.append(
-                    f"note     {path}: registry credentials come back redacted; the image is under "
-                    "ignore_changes until the spec states them"
-                )
-        if adopt and fleet and owner != fleet and _adopt(api, item, fleet, result):
-            result.adopted.append(item.name)
-    return result
 
 
 def _check_fleet_name(out_dir: Path, fleet: str | None, specs: Path | None) -> None:
