@@ -112,34 +112,64 @@ def table(items: list[StatusRow], *, color: bool = False, width: int | None = No
     and are dropped (URL, then OWNER, then DRIFT's detail) rather than squeezed to nothing."""
     if not items:
         return "No endpoints."
-    priced = any(row.monthly_high is not None or row.hourly_now is not None for row in items)
-    rows = [_cells(row, priced) for row in items]
-    if priced:
-        total = {c: "" for c in rows[0]} | {"ENDPOINT": "total"}
-        total["$/H NOW"] = f"{sum(row.hourly_now or 0.0 for row in items):.3f}"
-        total["$/MONTH"] = f"{sum(row.monthly_high or 0.0 for row in items):,.0f}"
-        rows.append(total)
+    rows, priced = _rows(items)
     columns, short_drift = _fit(rows, width)
     if priced and "$/MONTH" not in columns:
         rows.pop()  # a total of nothing shown
     if short_drift:
         for cells in rows:
             cells["DRIFT"] = cells["DRIFT"].split(":", 1)[0]
+    wide = _widths(rows, columns, width, short_drift)
+    header = {c: c for c in columns}
+    lines = [_line(header, columns, wide, header=True, color=color), *(_line(r, columns, wide) for r in rows)]
+    return "\n".join(lines)
+
+
+def _rows(items: list[StatusRow]) -> tuple[list[dict[str, str]], bool]:
+    """One row of cells per endpoint and, when any has a price, the price columns and a total row
+    (last); whether it is priced. Without any price the columns would only say "-"."""
+    priced = any(row.monthly_high is not None or row.hourly_now is not None for row in items)
+    rows = [_cells(row, priced) for row in items]
+    if priced:
+        rows.append(_total(items, list(rows[0])))
+    return rows, priced
+
+
+def _total(items: list[StatusRow], columns: list[str]) -> dict[str, str]:
+    """The row that sums the prices: what the fleet costs now and at most per month."""
+    total = {c: "" for c in columns} | {"ENDPOINT": "total"}
+    total["$/H NOW"] = f"{sum(row.hourly_now or 0.0 for row in items):.3f}"
+    total["$/MONTH"] = f"{sum(row.monthly_high or 0.0 for row in items):,.0f}"
+    return total
+
+
+def _widths(
+    rows: list[dict[str, str]], columns: list[str], width: int | None, short_drift: bool
+) -> dict[str, int]:
+    """Each column's width: its widest cell, except on a terminal where DRIFT and URL (the
+    flexible ones, unless DRIFT is cut to yes/no) share what the others leave."""
     wide = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
-    if width is not None:
-        flexible = {
-            c: wide[c] for c in columns if c in ("DRIFT", "URL") and not (c == "DRIFT" and short_drift)
-        }
-        fixed = sum(wide[c] for c in columns if c not in flexible) + _GAP * (len(columns) - 1)
-        wide.update(_share(max(0, width - fixed), flexible))
-    gap = " " * _GAP
+    if width is None:
+        return wide
+    flexible = {c: wide[c] for c in columns if c in ("DRIFT", "URL") and not (c == "DRIFT" and short_drift)}
+    fixed = sum(wide[c] for c in columns if c not in flexible) + _GAP * (len(columns) - 1)
+    wide.update(_share(max(0, width - fixed), flexible))
+    return wide
 
-    def line(cells: dict[str, str], header: bool = False) -> str:
-        out = []
-        for c in columns:
-            value = _cut(c, cells[c], wide[c])
-            value = value.rjust(wide[c]) if c.startswith("$") and not header else value.ljust(wide[c])
-            out.append(text.paint(value, "1", color) if header else value)
-        return gap.join(out).rstrip()
 
-    return "\n".join([line({c: c for c in columns}, header=True), *(line(r) for r in rows)])
+def _line(
+    cells: dict[str, str],
+    columns: list[str],
+    wide: dict[str, int],
+    *,
+    header: bool = False,
+    color: bool = False,
+) -> str:
+    """One row: prices right-aligned so their digits line up, the rest left-aligned; the header in
+    bold when colour is on."""
+    out = []
+    for c in columns:
+        value = _cut(c, cells[c], wide[c])
+        value = value.rjust(wide[c]) if c.startswith("$") and not header else value.ljust(wide[c])
+        out.append(text.paint(value, "1", color) if header else value)
+    return (" " * _GAP).join(out).rstrip()
