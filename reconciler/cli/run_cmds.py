@@ -17,8 +17,11 @@ from reconciler.cli import options as opts
 from reconciler.cli.options import App
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from reconciler.engine.plan import Plan
-    from reconciler.engine.run import Options, RunResult
+    from reconciler.engine.run import Events, Options, RunResult
     from reconciler.engine.session import Session
     from reconciler.spec import loader
 
@@ -171,8 +174,6 @@ def apply(
     failure never stops the others; the run ends with one report, exit 1 if anything failed, 3 if
     the plan was refused (replace without consent, too much change, quota, stale saved plan).
     """
-    import tempfile
-
     from reconciler.engine import run, safety
 
     app.start("apply")
@@ -180,27 +181,15 @@ def apply(
     saved = _load_saved(plan_file) if plan_file is not None else None
     if not yes and not sys.stdin.isatty():
         raise click.UsageError("refusing to apply without --yes when not on a terminal (nothing was changed)")
-    with tempfile.TemporaryDirectory(prefix="hfleet-plan-") as folder:
-        fleet = opts.load_fleet(paths) if paths or saved is None else _fleet_from_inputs(saved, Path(folder))
+    fleet = _fleet_to_apply(paths, saved)
     now = opts.parse_now(now_text)
     if saved is not None:
-        if saved.fleet != fleet.name:
-            from reconciler import errors
-
-            raise errors.ReconcilerError(
-                f"{plan_file} is a plan for fleet {saved.fleet!r}, not {fleet.name!r}"
-            )
-        prune, targets, now = (
-            bool(saved.options.get("prune")),
-            tuple(saved.options.get("targets") or ()),
-            saved.now,
-        )
-    limits = safety.Limits(max_delete_fraction, max_update_fraction, force, allow_replace)
+        prune, targets, now = _saved_scope(saved, fleet, plan_file)
     options = run.Options(
         prune=prune,
         targets=targets,
         now=now,
-        limits=limits,
+        limits=safety.Limits(max_delete_fraction, max_update_fraction, force, allow_replace),
         wait=wait,
         wait_timeout=timeout,
         lock_timeout=opts.parse_duration(lock_timeout_text),
@@ -219,6 +208,27 @@ def apply(
     )
 
 
+def _fleet_to_apply(paths: tuple[str, ...], saved: Plan | None) -> loader.Fleet:
+    """The specs given, or else those a saved plan carries (so ``apply --plan`` needs no checkout),
+    loaded from a temporary folder that is gone once loaded."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="hfleet-plan-") as folder:
+        return opts.load_fleet(paths) if paths or saved is None else _fleet_from_inputs(saved, Path(folder))
+
+
+def _saved_scope(
+    saved: Plan, fleet: loader.Fleet, plan_file: Path | None
+) -> tuple[bool, tuple[str, ...], datetime]:
+    """The prune flag, targets and instant a saved plan was made with: applying it recomputes the
+    plan alike, so its checksum can prove nothing changed since the review."""
+    from reconciler import errors
+
+    if saved.fleet != fleet.name:
+        raise errors.ReconcilerError(f"{plan_file} is a plan for fleet {saved.fleet!r}, not {fleet.name!r}")
+    return bool(saved.options.get("prune")), tuple(saved.options.get("targets") or ()), saved.now
+
+
 def _apply(
     app: App,
     fleet: loader.Fleet,
@@ -231,43 +241,69 @@ def _apply(
     smoke: bool,
     saved_name: str = "",
 ) -> int:
-    from reconciler import errors
+    """Apply with live progress on a terminal (the plan shown first, in text), smoke after, and the
+    exit code: 1 if a change, a smoke probe or an endpoint of the plan failed."""
     from reconciler.engine import run
-    from reconciler.render import progress, report, text
+    from reconciler.render import progress, text
 
     color = text.color_enabled(sys.stdout)
     printer = progress.Progress(sys.stdout, live=fmt == "text" and sys.stdout.isatty(), color=color)
-    shown: list[Plan] = []
 
     def show(plan: Plan) -> None:
-        shown.append(plan)
         if fmt == "text":
             _render_plan(plan, "text")
 
     def confirm(plan: Plan) -> bool:
         return yes or click.confirm(f"Apply {len(plan.writes)} changes?", default=False)
 
-    events = printer.events() if fmt == "text" else run.Events()
+    live = printer.events() if fmt == "text" else run.Events()
     events = run.Events(
-        on_plan=show, on_outcome=events.on_outcome, on_state=events.on_state, on_round=events.on_round
+        on_plan=show, on_outcome=live.on_outcome, on_state=live.on_state, on_round=live.on_round
     )
     with app.connect(parallelism=parallelism) as session:
         _stop_on_sigterm(session)
         with printer if fmt == "text" else _nothing():
-            try:
-                result = run.run(
-                    fleet, session, options, apply=True, confirm=confirm, events=events, saved=saved
-                )
-            except errors.StalePlan:
-                raise errors.StalePlan(
-                    f"the saved plan {saved_name} is stale: the live state or the specs changed since it was "
-                    "made; plan again"
-                ) from None
+            result = _run_applying(fleet, session, options, saved, saved_name, confirm=confirm, events=events)
         outcome = result.report
         assert outcome is not None
         smoke_ok, smoke_text = True, ""
         if smoke and outcome.outcomes:
             smoke_ok, smoke_text = _smoke(app, session, fleet, result, options)
+    _print_outcome(app, result, fmt, color, smoke_text)
+    return opts.EXIT_OK if outcome.ok and smoke_ok and not result.plan.errored else opts.EXIT_ERROR
+
+
+def _run_applying(
+    fleet: loader.Fleet,
+    session: Session,
+    options: Options,
+    saved: Plan | None,
+    saved_name: str,
+    *,
+    confirm: Callable[[Plan], bool],
+    events: Events,
+) -> RunResult:
+    """The engine's pass, applying; a stale saved plan is named by its file, which the engine does
+    not know, so the user sees which plan to make again."""
+    from reconciler import errors
+    from reconciler.engine import run
+
+    try:
+        return run.run(fleet, session, options, apply=True, confirm=confirm, events=events, saved=saved)
+    except errors.StalePlan:
+        raise errors.StalePlan(
+            f"the saved plan {saved_name} is stale: the live state or the specs changed since it was "
+            "made; plan again"
+        ) from None
+
+
+def _print_outcome(app: App, result: RunResult, fmt: str, color: bool, smoke_text: str) -> None:
+    """The report (JSON, or text when anything was done), the smoke table, and a warning for the
+    endpoints the plan left untouched, which the report of what was done would not show."""
+    from reconciler.render import report
+
+    outcome = result.report
+    assert outcome is not None
     if fmt == "json":
         click.echo(report.report_json(outcome))
     elif outcome.outcomes:
@@ -279,7 +315,6 @@ def _apply(
             f"{len(result.plan.errored)} endpoint(s) in conflict or malformed were left untouched",
             level="warning",
         )
-    return opts.EXIT_OK if outcome.ok and smoke_ok and not result.plan.errored else opts.EXIT_ERROR
 
 
 class _nothing:
