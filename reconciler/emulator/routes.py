@@ -41,7 +41,8 @@ class ControlPlane:
         self.store = records
         self.vault = keys
         self.faults = faults
-        self.quotas = quota.Quotas(config, self.state)
+        self.quotas = quota.Quotas(config, self.state, self.store.generation)
+        self.store.listeners.append(self.quotas.changed)
         self._handlers: dict[tuple[str, int, str | None], Handler] = {
             ("GET", 2, None): self._list,
             ("POST", 2, None): self._create,
@@ -139,11 +140,11 @@ class ControlPlane:
             return wire.ok(catalog.provider_payload(cpu_quota=self.config.default_cpu_quota))
         if len(rest) == 1:
             auth.authorize(self.config.identities, request.headers, rest[0])
-            view = self.quotas.view(rest[0], self.store.all(rest[0]))
+            view = self.quotas.view(rest[0], lambda: self.store.all(rest[0]))
             return wire.ok(catalog.provider_payload(view))
         if len(rest) == 2 and rest[0] == "quotas":  # SPECNOW route page only: shape [uncertain]
             auth.authorize(self.config.identities, request.headers, rest[1])
-            view = self.quotas.view(rest[1], self.store.all(rest[1]))
+            view = self.quotas.view(rest[1], lambda: self.store.all(rest[1]))
             rows = [
                 {"instanceType": k, "maxAccelerators": m, "usedAccelerators": u} for k, (m, u) in view.items()
             ]
@@ -161,7 +162,7 @@ class ControlPlane:
         with self.store.transaction():
             if self.store.get(namespace, name) is not None:
                 raise wire.HttpError(409, "An endpoint with the same name already exists")
-            self.quotas.check(namespace, spec, self.store.all(namespace))
+            self.quotas.check(namespace, spec, lambda: self.store.all(namespace))
             now = self.clock()
             failed = self._deploy_fault("deploy_failed", namespace, name)
             record: Record = {
@@ -210,7 +211,9 @@ class ControlPlane:
             if "image" in (data.get("model") or {}):
                 spec["model"]["image"] = self.vault.seal_image(spec["model"]["image"])
             changed = before != [spec["compute"].get(k) for k in _HARDWARE]
-            self.quotas.check(namespace, spec, self.store.all(namespace), skip=name, hardware_changed=changed)
+            self.quotas.check(
+                namespace, spec, lambda: self.store.all(namespace), skip=name, hardware_changed=changed
+            )
             now = self.clock()
             if any(k in data for k in _CONFIG_KEYS):
                 self._transition(record, state, now)
@@ -237,9 +240,12 @@ class ControlPlane:
                 elif action == "resume":
                     record["timeline"] = lifecycle.resumed(state, name, now, self.config.durations)
                     if state != "scaledToZero":  # a paused endpoint takes its quota back
-                        records = self.store.all(namespace)
                         self.quotas.check(
-                            namespace, record["spec"], records, skip=name, hardware_changed=False
+                            namespace,
+                            record["spec"],
+                            lambda: self.store.all(namespace),
+                            skip=name,
+                            hardware_changed=False,
                         )
                 else:
                     record["timeline"] = lifecycle.scaled_to_zero(state, name, now)

@@ -35,6 +35,9 @@ class Store:
         self._ids: dict[str, tuple[str, str]] = {}
         self._db: sqlite3.Connection | None = None
         self._depth = 0
+        self._writes = 0
+        # Called after each put or delete: (namespace, name, record or None, generation before, after).
+        self.listeners: list[Any] = []
         self._key: bytes | None = None
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,6 +71,7 @@ class Store:
     def clear(self) -> None:
         """Forget every endpoint (the fingerprint key stays)."""
         with self.transaction():
+            self._writes += 1
             if self._db is None:
                 self._memory.clear()
                 self._ids.clear()
@@ -93,6 +97,15 @@ class Store:
             finally:
                 self._depth -= 1
 
+    def generation(self) -> tuple[int, int]:
+        """Changes whenever a record changes: this store's writes, and (with a SQLite file) SQLite's
+        ``data_version``, which moves when another process commits to the same file."""
+        with self.lock:
+            if self._db is None:
+                return (self._writes, 0)
+            row = self._db.execute("PRAGMA data_version").fetchone()
+            return (self._writes, int(row[0]))
+
     def get(self, namespace: str, name: str) -> Record | None:
         with self.lock:
             if self._db is None:
@@ -114,27 +127,40 @@ class Store:
     def put(self, record: Record) -> None:
         """Insert or replace."""
         with self.lock:
+            before = self.generation()
+            self._writes += 1
             key = (record["namespace"], record["name"])
             if self._db is None:
                 self._memory[key] = json.loads(json.dumps(record))
                 self._ids[record["id"]] = key
-                return
-            self._db.execute(
-                "INSERT OR REPLACE INTO endpoints (namespace, name, id, data) VALUES (?, ?, ?, ?)",
-                (*key, record["id"], json.dumps(record)),
-            )
+            else:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO endpoints (namespace, name, id, data) VALUES (?, ?, ?, ?)",
+                    (*key, record["id"], json.dumps(record)),
+                )
+            self._tell(key, record, before)
+
+    def _tell(self, key: tuple[str, str], record: Record | None, before: tuple[int, int]) -> None:
+        after = self.generation()
+        for listener in self.listeners:
+            listener(key[0], key[1], record, before, after)
 
     def delete(self, namespace: str, name: str) -> bool:
         with self.lock:
+            before = self.generation()
+            self._writes += 1
             if self._db is None:
                 record = self._memory.pop((namespace, name), None)
                 if record is not None:
                     self._ids.pop(record["id"], None)
-                return record is not None
-            cursor = self._db.execute(
-                "DELETE FROM endpoints WHERE namespace = ? AND name = ?", (namespace, name)
-            )
-            return cursor.rowcount > 0
+                gone = record is not None
+            else:
+                cursor = self._db.execute(
+                    "DELETE FROM endpoints WHERE namespace = ? AND name = ?", (namespace, name)
+                )
+                gone = cursor.rowcount > 0
+            self._tell((namespace, name), None, before)
+            return gone
 
     def names(self, namespace: str) -> list[str]:
         with self.lock:
