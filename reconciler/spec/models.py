@@ -13,7 +13,7 @@ an integer) and forbid unknown keys; the loader turns every pydantic error into 
 
 Access types. ``type`` has no default: every endpoint (or the fleet's ``defaults``) states it, because
 the choice decides who can call, and bill, the endpoint, and no source settles a safe default.
-Sources (/work/shared/reference/real-api-evidence.md, "Access types"): the Inference Endpoints
+Sources (the project's reference notes, real-api-evidence.md, "Access types"): the Inference Endpoints
 documentation (hf-endpoints-documentation @ 6b7307ab, ``guides/configuration.md``, "Authentication")
 says **public** is anyone without a token and **authenticated** is anyone with a Hugging Face
 account, with their own token; huggingface_hub commit 558987464 (2026-06) made ``authenticated``

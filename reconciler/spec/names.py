@@ -10,7 +10,7 @@ Why these rules, and where they come from:
 
 * **Endpoint names**: lowercase ASCII letters, digits and ``-``, starting and ending with a letter
   or digit, 1 to 32 characters (the API's ``name`` description in its OpenAPI documents, 2023 and
-  today; /work/shared/reference/hf-endpoints-api.md §3.1). Matched with ``fullmatch``: ``re.match``
+  today; the project's reference notes, hf-endpoints-api.md §3.1). Matched with ``fullmatch``: ``re.match``
   with ``$`` accepts ``"ep-a\\n"`` because ``$`` also matches before a final newline.
 * **Namespaces** (a Hub user or organization): ASCII letters, digits, ``-``, ``_`` and ``.``; no
   leading or trailing ``-`` or ``.``; no ``--`` or ``..``; 1 to 96 characters. These are the Hub's

@@ -1,8 +1,10 @@
-"""The recorded answers of the real server, read where the project keeps them (never copied here).
+"""The recorded answers of the real server: ``tests/data/real-responses/`` (a copy of the project's
+reference collection, ``shared/reference/real-responses/``, with its provenance in a README).
 
-``REAL_RESPONSES`` is ``shared/reference/real-responses/`` beside the repository
-(``$HFLEET_REAL_RESPONSES`` overrides it). A missing directory is an error, not a skip: the contract
-tests exist to compare the emulator with outside truth, and without it they would prove nothing.
+``$HFLEET_REAL_RESPONSES`` points at another collection. A missing directory is an error, not a
+skip: the contract tests exist to compare the emulator with outside truth, and without it they would
+prove nothing. ``REFERENCE`` is the collection beside the repository, when there is one: a test holds
+the copy to it.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "real-responses"
 REAL_RESPONSES = Path(
-    os.environ.get("HFLEET_REAL_RESPONSES")
-    or Path(__file__).resolve().parents[3] / "shared" / "reference" / "real-responses"
+    os.environ.get("HFLEET_REAL_RESPONSES") or Path(__file__).resolve().parents[1] / "data" / "real-responses"
 )
 
 
@@ -24,7 +26,7 @@ def files() -> list[Path]:
     if not found:
         raise AssertionError(
             f"no recorded real responses in {REAL_RESPONSES}: the contract tests need "
-            "shared/reference/real-responses/*.json (or $HFLEET_REAL_RESPONSES pointing at a copy)"
+            "tests/data/real-responses/*.json (or $HFLEET_REAL_RESPONSES pointing at a copy)"
         )
     return found
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from reconciler.engine.catalog import Catalog, QuotaDemand, hardware_problem, quota_problems
+from tests.emulator import recorded
 
-RECORDED = Path("/work/shared/reference/real-responses/hfhub-tests-providers.json")
+RECORDED = recorded.REAL_RESPONSES / "hfhub-tests-providers.json"
 
 
 @pytest.fixture(scope="module")
