@@ -71,8 +71,8 @@ def _document(item: record.EndpointRecord) -> tuple[dict[str, Any], str]:
     """The spec document of ``item`` and any header note it needs."""
     doc = document.spec_document(item, secret_env=lambda key: env_name(item.name, key))
     note = ""
-    credentials = (item.raw.get("model", {}).get("image", {}).get("custom") or {}).get("credentials")
-    if "image" in doc and "custom" in doc["image"] and isinstance(credentials, dict):
+    credentials = convert.registry_credentials(item)
+    if "image" in doc and "custom" in doc["image"] and credentials is not None:
         username = credentials.get("username")
         if isinstance(username, str) and username:
             doc["image"]["custom"]["credentials"] = {

@@ -29,6 +29,7 @@ __all__ = [
     "has_registry_credentials",
     "image_wire",
     "live_value",
+    "registry_credentials",
     "tags_of",
     "update_payload",
     "with_fingerprint",
@@ -175,14 +176,22 @@ def live_value(record: EndpointRecord, path: str) -> Any:
     raise KeyError(f"no live value for {path!r}")
 
 
-def has_registry_credentials(record: EndpointRecord) -> bool:
-    """The live image holds registry credentials (the record keeps them without their values)."""
-    image = (record.raw.get("model") or {}).get("image")
+def registry_credentials(record: EndpointRecord) -> dict[str, Any] | None:
+    """The live image's registry credentials, without their values (the record drops passwords on
+    arrival), or None. Tolerates any shape the server sends (a null image, a list...)."""
+    model = record.raw.get("model")
+    image = model.get("image") if isinstance(model, dict) else None
     if not isinstance(image, dict):
-        return False
-    return any(
-        isinstance(body, dict) and isinstance(body.get("credentials"), dict) for body in image.values()
-    )
+        return None
+    for body in image.values():
+        if isinstance(body, dict) and isinstance(body.get("credentials"), dict):
+            return dict(body["credentials"])
+    return None
+
+
+def has_registry_credentials(record: EndpointRecord) -> bool:
+    """The live image holds registry credentials."""
+    return registry_credentials(record) is not None
 
 
 def _only_key(measure: Mapping[str, Any] | None) -> str | None:
