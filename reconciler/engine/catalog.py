@@ -177,11 +177,10 @@ def hardware_problem(
     accelerator: str | None,
     instance_type: str,
     instance_size: str,
-) -> str | None:
-    """Why this hardware cannot be deployed (unknown vendor, region, type, size, accelerator), or None.
-
-    The message names the closest valid choices so a typo is fixed in one go.
-    """
+) -> tuple[str, str] | None:
+    """The spec field at fault and why this hardware cannot be deployed (unknown vendor, region,
+    type, size, or the wrong accelerator), or None. The message names the closest valid choices so
+    a typo is fixed in one go."""
     import difflib
 
     rows = list(catalog)
@@ -195,21 +194,23 @@ def hardware_problem(
 
     vendors = {r.vendor for r in rows}
     if vendor not in vendors:
-        return f"vendor {vendor!r} is not in the hardware catalog{near(vendor, vendors)}"
+        return "vendor", f"vendor {vendor!r} is not in the hardware catalog{near(vendor, vendors)}"
     regions = {r.region for r in rows if r.vendor == vendor}
     if region not in regions:
-        return f"region {region!r} is not offered by {vendor}{near(region, regions)}"
+        return "region", f"region {region!r} is not offered by {vendor}{near(region, regions)}"
     here = [r for r in rows if r.vendor == vendor and r.region == region]
     types = {r.instance_type for r in here}
     if instance_type not in types:
-        return (
-            f"instance type {instance_type!r} is not offered in {vendor}/{region}{near(instance_type, types)}"
-        )
+        hint = near(instance_type, types)
+        return "instance_type", f"instance type {instance_type!r} is not offered in {vendor}/{region}{hint}"
     sizes = {r.instance_size for r in here if r.instance_type == instance_type}
     if instance_size not in sizes:
         hint = near(instance_size, sizes)
-        return f"instance size {instance_size!r} of {instance_type} is not offered in {vendor}/{region}{hint}"
+        return (
+            "instance_size",
+            f"instance size {instance_size!r} of {instance_type} is not offered in {vendor}/{region}{hint}",
+        )
     row = catalog.row(vendor, region, instance_type, instance_size)
     if row is not None and accelerator and row.accelerator and row.accelerator != accelerator:
-        return f"{instance_type} is a {row.accelerator} instance, not {accelerator}"
+        return "accelerator", f"{instance_type} is a {row.accelerator} instance, not {accelerator}"
     return None

@@ -171,12 +171,8 @@ def _check_hardware(
             spec.instance_type or "",
             spec.instance_size or "",
         )
-        if why is None:
-            continue
-        field_name = (
-            why.split(" ", 2)[0] if not why.startswith("instance") else "_".join(why.split(" ", 2)[:2])
-        )
-        problems.append(_locate(fleet, spec.name, field_name, why))
+        if why is not None:
+            problems.append(_locate(fleet, spec.name, *why))
     if problems:
         raise errors.SpecError(problems)
 

@@ -57,34 +57,44 @@ def test_catalog_is_tolerant_of_junk() -> None:
 
 
 @pytest.mark.parametrize(
-    ("where", "message"),
+    ("where", "problem"),
     [
         (("aws", "us-east-1", "gpu", "nvidia-l4", "x1"), None),
         (("aws", "us-east-1", "cpu", "intel-spr", "x1"), None),
         (
             ("awz", "us-east-1", "gpu", "nvidia-l4", "x1"),
-            "vendor 'awz' is not in the hardware catalog; did you mean 'aws'?",
+            ("vendor", "vendor 'awz' is not in the hardware catalog; did you mean 'aws'?"),
         ),
         (
             ("aws", "us-east-2", "gpu", "nvidia-l4", "x1"),
-            "region 'us-east-2' is not offered by aws; did you mean 'us-east-1'?",
+            ("region", "region 'us-east-2' is not offered by aws; did you mean 'us-east-1'?"),
         ),
         (
             ("aws", "us-east-1", "gpu", "nvidia-l5", "x1"),
-            "instance type 'nvidia-l5' is not offered in aws/us-east-1; did you mean 'nvidia-l4'?",
+            (
+                "instance_type",
+                "instance type 'nvidia-l5' is not offered in aws/us-east-1; did you mean 'nvidia-l4'?",
+            ),
         ),
         (
             ("aws", "us-east-1", "gpu", "nvidia-l4", "x9"),
-            "instance size 'x9' of nvidia-l4 is not offered in aws/us-east-1 (offered: x1)",
+            (
+                "instance_size",
+                "instance size 'x9' of nvidia-l4 is not offered in aws/us-east-1 (offered: x1)",
+            ),
         ),
-        (("aws", "us-east-1", "cpu", "nvidia-l4", "x1"), "nvidia-l4 is a gpu instance, not cpu"),
+        (
+            ("aws", "us-east-1", "cpu", "nvidia-l4", "x1"),
+            ("accelerator", "nvidia-l4 is a gpu instance, not cpu"),
+        ),
     ],
 )
-def test_hardware_problems_name_the_nearest_valid_choice(
-    catalog: Catalog, where: tuple[str, str, str, str, str], message: str | None
+def test_hardware_problems_name_the_field_and_the_nearest_valid_choice(
+    catalog: Catalog, where: tuple[str, str, str, str, str], problem: tuple[str, str] | None
 ) -> None:
+    """The field at fault is named, so the problem points at the spec's line for that field."""
     vendor, region, accelerator, itype, size = where
-    assert hardware_problem(catalog, vendor, region, accelerator, itype, size) == message
+    assert hardware_problem(catalog, vendor, region, accelerator, itype, size) == problem
 
 
 def test_quota_refusal_names_the_hardware_and_numbers(catalog: Catalog) -> None:

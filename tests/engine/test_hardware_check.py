@@ -56,6 +56,17 @@ def test_a_wrong_region_inherited_from_the_defaults_points_at_the_default(tmp_pa
     assert f"{fleet}:{line}:" in err and "region 'us-east-9' is not offered by aws" in err
 
 
+def test_a_wrong_accelerator_points_at_the_accelerator_line(tmp_path: Path) -> None:
+    """A review found the field was parsed out of the message: the accelerator problem pointed at a
+    field named after the instance type."""
+    specs = write_fleet(tmp_path / "specs", {"gpu-on-cpu": "instance_type: nvidia-l4\ninstance_size: x1\n"})
+    code, _, err = hfleet(tmp_path, "plan", str(specs))
+    fleet = specs / "fleet.yaml"
+    line = next(i for i, text in enumerate(fleet.read_text().splitlines(), 1) if "accelerator: cpu" in text)
+    assert code == 1 and f"{fleet}:{line}:" in err, err
+    assert "gpu-on-cpu.accelerator: nvidia-l4 is a gpu instance, not cpu" in err, err
+
+
 def test_validate_checks_the_catalog_only_when_asked(tmp_path: Path) -> None:
     specs = write_fleet(tmp_path / "specs", {"a": "instance_size: x9\n"})
     code, out, err = hfleet(tmp_path, "validate", str(specs))
