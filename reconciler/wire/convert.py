@@ -133,34 +133,43 @@ def desired_view(spec: spec_models.EndpointSpec, fleet: str) -> dict[str, Any]:
     return view
 
 
+def _listed(values: tuple[str, ...] | None) -> list[str] | None:
+    return list(values) if values is not None else None
+
+
+# How to read each simple path off a record: one getter each, so a lookup computes only its own
+# value (a dict of every value per call cost more than parsing the record, once per compared path).
+_SIMPLE: Final[Mapping[str, Callable[[EndpointRecord], Any]]] = {
+    "type": lambda r: r.type,
+    "provider.vendor": lambda r: r.vendor,
+    "provider.region": lambda r: r.region,
+    "compute.accelerator": lambda r: r.accelerator,
+    "compute.instanceType": lambda r: r.instance_type,
+    "compute.instanceSize": lambda r: r.instance_size,
+    "compute.scaling.minReplica": lambda r: r.min_replica,
+    "compute.scaling.maxReplica": lambda r: r.max_replica,
+    "compute.scaling.scaleToZeroTimeout": lambda r: r.scale_to_zero_timeout,
+    "compute.scaling.metric": lambda r: r.scaling_metric or _only_key(r.scaling_measure),
+    "model.repository": lambda r: r.repository,
+    "model.framework": lambda r: r.framework,
+    "model.revision": lambda r: r.revision,
+    "model.task": lambda r: r.task,
+    "model.image": lambda r: r.image_variant,
+    "model.env": lambda r: dict(r.env or {}),
+    "model.command": lambda r: _listed(r.command),
+    "model.args": lambda r: _listed(r.args),
+    "route.domain": lambda r: r.domain,
+    "route.path": lambda r: r.path,
+    "cacheHttpResponses": lambda r: r.cache_http_responses,
+    "tags": lambda r: sorted(t for t in r.tags if not t.startswith(ownership.SECRETS_TAG_PREFIX)),
+}
+
+
 def live_value(record: EndpointRecord, path: str) -> Any:
     """The live value at ``path``, or ``MISSING``."""
-    simple: dict[str, Any] = {
-        "type": record.type,
-        "provider.vendor": record.vendor,
-        "provider.region": record.region,
-        "compute.accelerator": record.accelerator,
-        "compute.instanceType": record.instance_type,
-        "compute.instanceSize": record.instance_size,
-        "compute.scaling.minReplica": record.min_replica,
-        "compute.scaling.maxReplica": record.max_replica,
-        "compute.scaling.scaleToZeroTimeout": record.scale_to_zero_timeout,
-        "compute.scaling.metric": record.scaling_metric or _only_key(record.scaling_measure),
-        "model.repository": record.repository,
-        "model.framework": record.framework,
-        "model.revision": record.revision,
-        "model.task": record.task,
-        "model.image": record.image_variant,
-        "model.env": dict(record.env or {}),
-        "model.command": list(record.command) if record.command is not None else None,
-        "model.args": list(record.args) if record.args is not None else None,
-        "route.domain": record.domain,
-        "route.path": record.path,
-        "cacheHttpResponses": record.cache_http_responses,
-        "tags": sorted(t for t in record.tags if not t.startswith(ownership.SECRETS_TAG_PREFIX)),
-    }
-    if path in simple:
-        value = simple[path]
+    getter = _SIMPLE.get(path)
+    if getter is not None:
+        value = getter(record)
         return MISSING if value is None else value
     head, _, rest = path.rpartition(".")
     if head == "compute.scaling.measure":
