@@ -21,7 +21,14 @@ from reconciler.spec import loader, secrets
 from reconciler.spec import models as spec_models
 from reconciler.wire import convert
 
-__all__ = ["DesiredEndpoint", "SecretUnavailable", "build", "grace_from", "resolve_secret"]
+__all__ = [
+    "DesiredEndpoint",
+    "SecretUnavailable",
+    "build",
+    "grace_from",
+    "power_at",
+    "resolve_secret",
+]
 
 SecretUnavailable = secrets.SecretUnavailable
 
@@ -116,7 +123,7 @@ def build(
 ) -> DesiredEndpoint:
     """The desired endpoint at ``now``. ``last_change`` is when its grace period runs from
     (``grace_from``: the live ``updatedAt`` while the endpoint is up), or None."""
-    power, reason, by_schedule, boundary = _power(fleet, spec, now, last_change)
+    power, reason, by_schedule, boundary = power_at(fleet, spec, now, last_change)
     digest, resolvable = fingerprint(fleet.name, spec)
     return DesiredEndpoint(
         spec=spec,
@@ -133,9 +140,12 @@ def build(
     )
 
 
-def _power(
+def power_at(
     fleet: loader.Fleet, spec: spec_models.EndpointSpec, now: datetime, last_change: datetime | None
 ) -> tuple[spec_models.PowerState, str, bool, datetime | None]:
+    """The power state the spec (or its schedule) wants at ``now``, why, whether the schedule says
+    so, and the schedule's next boundary. Reads no secret: smoke asks it without building a desired
+    endpoint (which resolves every secret reference)."""
     wanted = spec.state or spec_models.PowerState.RUNNING
     schedule = fleet.schedule_of(spec)
     if schedule is None and spec.schedule_override is None:

@@ -30,6 +30,7 @@ from reconciler.engine import live as live_mod
 from reconciler.engine.plan import Action, Change, Plan
 from reconciler.engine.session import Session, fleet_lock
 from reconciler.spec import loader
+from reconciler.spec import models as spec_models
 from reconciler.wire.record import State
 
 __all__ = [
@@ -155,12 +156,15 @@ def catalogs(
 
 
 def _check_hardware(
-    fleet: loader.Fleet, books: Mapping[str, catalog_mod.Catalog], wants: list[desired_mod.DesiredEndpoint]
+    fleet: loader.Fleet,
+    books: Mapping[str, catalog_mod.Catalog],
+    specs: list[tuple[str, spec_models.EndpointSpec]],
 ) -> None:
+    """Every (namespace, spec)'s hardware against that namespace's catalog; ``SpecError`` located at
+    the field at fault."""
     problems = []
-    for want in wants:
-        book = books.get(want.namespace)
-        spec = want.spec
+    for namespace, spec in specs:
+        book = books.get(namespace)
         if book is None:
             continue
         why = catalog_mod.hardware_problem(
@@ -183,9 +187,7 @@ def check_all_hardware(fleet: loader.Fleet, api: api_client.EndpointsApi) -> Non
     books, warnings = catalogs(api, namespaces)
     if warnings:
         raise errors.ReconcilerError("; ".join(warnings))
-    now = datetime.now(UTC)
-    wants = [desired_mod.build(fleet, spec, now) for spec in fleet.endpoints]
-    _check_hardware(fleet, books, wants)
+    _check_hardware(fleet, books, [(fleet.namespace_of(spec), spec) for spec in fleet.endpoints])
 
 
 def _locate(fleet: loader.Fleet, name: str, field_name: str, message: str) -> errors.Problem:
@@ -227,7 +229,7 @@ def make_plan(
     if plan.has_changes or check:
         books, warnings = catalogs(api, {c.namespace for c in plan.writes} | {w.namespace for w in check})
         plan = plan.with_warnings(*warnings)
-        _check_hardware(observation.fleet, books, check)
+        _check_hardware(observation.fleet, books, [(w.namespace, w.spec) for w in check])
     quota_problem = None
     if books:
         plan = cost.annotate(plan, observation.desired, observation.ours(), observation.schedules, books)

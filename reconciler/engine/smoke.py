@@ -210,11 +210,11 @@ def _skip_reason(
     if ownership.owner_of(have.tags) != fleet.name:
         return "not owned by this fleet"
     since = desired_mod.grace_from(have.state, have.last_change, at)
-    want = desired_mod.build(fleet, spec, at, last_change=since)
-    if want.power is spec_models.PowerState.PAUSED or have.state == "paused":
-        return "paused" if have.state == "paused" else f"off ({want.power_reason})"
-    if want.power is spec_models.PowerState.SCALED_TO_ZERO and have.state == "scaledToZero":
-        return f"scaled to zero ({want.power_reason})"
+    power, why, _, _ = desired_mod.power_at(fleet, spec, at, since)
+    if power is spec_models.PowerState.PAUSED or have.state == "paused":
+        return "paused" if have.state == "paused" else f"off ({why})"
+    if power is spec_models.PowerState.SCALED_TO_ZERO and have.state == "scaledToZero":
+        return f"scaled to zero ({why})"
     return None
 
 
@@ -231,8 +231,8 @@ def _smoke(
     smoke = spec.smoke or spec_models.SmokeSpec()
     sent = None if smoke.expect_status == 401 else caller.token  # a 401 probe checks strangers are refused
     timeout = min(caller.timeout, smoke.timeout_s)
-    client = InferenceClient(have.url, token=sent, timeout=timeout, http=caller.http)
-    client.health_route = str(have.raw.get("healthRoute") or "/health")
+    route = have.health_route or "/health"
+    client = InferenceClient(have.url, token=sent, timeout=timeout, http=caller.http, health_route=route)
     try:
         passed, reason, task, latency = probe(spec, client)
     except inference_errors.InferenceError as exc:

@@ -175,6 +175,7 @@ class EndpointRecord:
     state: str
     message: str
     url: str | None
+    health_route: str | None
     ready_replica: int
     target_replica: int
     created_at: datetime | None
@@ -327,6 +328,14 @@ def _url_and_state(status: schema.Status) -> tuple[str | None, list[str]]:
     return url, []
 
 
+def _health_route(value: str | None) -> str | None:
+    """The top-level ``healthRoute`` as a path smoke tests may call with the token: a plain string
+    starting with ``/`` (bounded by the schema's text limit), else None (the default route)."""
+    if value is None or not value.startswith("/") or _CONTROL.search(value) or "//" in value:
+        return None
+    return value
+
+
 def _cache_flag(wire: schema.Endpoint) -> bool | None:
     """``cacheHttpResponses``: at the top level, or where older answers put it (under
     ``experimentalFeatures``), so both spellings compare alike."""
@@ -379,6 +388,7 @@ def _record(
         state=status.state,
         message=status.error_message or status.message or "",
         url=url,
+        health_route=_health_route(wire.health_route),
         ready_replica=status.ready_replica or 0,
         target_replica=status.target_replica or 0,
         created_at=created_at,

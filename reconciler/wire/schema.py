@@ -102,4 +102,5 @@ class Endpoint(_Wire):
     cache_http_responses: bool | None = Field(None, alias="cacheHttpResponses")
     experimental_features: dict[Text, Any] | None = Field(None, alias="experimentalFeatures")
     private_service: dict[Text, Any] | None = Field(None, alias="privateService")
+    health_route: Text | None = Field(None, alias="healthRoute")
     status: Status
