@@ -91,6 +91,8 @@ class LoopState:
 
 class _Handler(BaseHTTPRequestHandler):
     state: LoopState
+    # A client that connects and sends nothing must not hold a thread forever (one per connection).
+    timeout = 10
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]

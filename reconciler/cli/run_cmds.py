@@ -81,12 +81,14 @@ def plan(
     options = run.Options(prune=prune, targets=targets, now=opts.parse_now(now_text))
     with app.connect() as session:
         result = run.run(fleet, session, options, apply=False)
-    saved = result.plan.with_options(options.data(), _inputs(fleet))
+    saved = result.plan.with_options(options.data())
     _render_plan(saved, fmt, verbose=detailed)
     if out is not None:
         from reconciler.render import plan as render_plan
 
-        opts.write_file(out, render_plan.plan_json(saved))
+        # Only a saved plan carries its spec files (so `apply --plan` needs no checkout); if one
+        # changed since it was planned, the plan recomputed from them differs: refused as stale.
+        opts.write_file(out, render_plan.plan_json(saved.with_options(options.data(), _inputs(fleet))))
         app.say(f"saved plan to {out} (checksum {saved.checksum()[:16]})")
     if result.quota_problem is not None:
         app.say(f"refused: {result.quota_problem}", level="error")
@@ -96,14 +98,26 @@ def plan(
     return opts.EXIT_CHANGES if saved.has_changes else opts.EXIT_OK
 
 
+MAX_PLAN_BYTES = 64 * 2**20  # a plan and its spec files; each spec file is at most 4 MiB anyway
+MAX_PLAN_FILES = 10_000
+
+
 def _load_saved(path: Path) -> Plan:
+    """A saved plan, bounded in size and checked in shape: a bad file is an error, never a crash."""
     from reconciler import errors
     from reconciler.engine.plan import Plan
 
     try:
+        if path.stat().st_size > MAX_PLAN_BYTES:
+            raise ValueError(f"larger than {MAX_PLAN_BYTES // 2**20} MiB")
         data = json.loads(path.read_text())
-        return Plan.from_data(data)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        plan = Plan.from_data(data)
+        if len(plan.inputs) > MAX_PLAN_FILES:
+            raise ValueError(f"more than {MAX_PLAN_FILES} spec files")
+        return plan
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise errors.ReconcilerError(f"{path}: not a plan file: {exc}") from None
 
 
