@@ -49,6 +49,18 @@ def _fresh_logging() -> Iterator[None]:
     structlog.reset_defaults()
 
 
+@pytest.fixture(autouse=True)
+def _isolated_machine(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test reads the machine's token or writes the repository's ``.hfleet``: each gets its own
+    state directory (fleet locks, the emulator's database) and an empty Hugging Face home. A shared
+    ``./.hfleet/locks`` made tests on two xdist workers hold each other's fleet lock."""
+    home = tmp_path_factory.mktemp("machine")
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HFLEET_API_URL", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HOME", str(home / "hf-home"))
+    monkeypatch.setenv("HFLEET_STATE_DIR", str(home / "state"))
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

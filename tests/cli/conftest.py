@@ -13,18 +13,9 @@ from tests.reliability.served import emu, server, url  # noqa: F401 (fixtures)
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No token, colour or hub home of the machine leaks in; retries do not sleep."""
-    for name in (
-        "HF_TOKEN",
-        "HUGGING_FACE_HUB_TOKEN",
-        "HF_TOKEN_PATH",
-        "HFLEET_API_URL",
-        "NO_COLOR",
-        "FORCE_COLOR",
-        "HUGGINGFACE_CO_STAGING",
-        "XDG_CACHE_HOME",
-    ):
+    # Tokens, HF_HOME and the state directory are isolated by tests/conftest.py.
+    for name in ("NO_COLOR", "FORCE_COLOR", "HUGGINGFACE_CO_STAGING"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    monkeypatch.setenv("HFLEET_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("HFLEET_EMULATOR_DURATIONS", "instant")
     monkeypatch.setenv("HFLEET_RETRY_BASE", "0")  # retries without waiting (the settings' own knob)
