@@ -13,8 +13,9 @@ rm -rf "$HFLEET_STATE_DIR"
 export CHAT_LLM_HF_TOKEN="demo-token-not-a-secret"
 export RERANKER_REGISTRY_PASSWORD="demo-registry-password"
 run() { echo; echo "\$ hfleet $*"; "$HFLEET" --emulator "$HFLEET_STATE_DIR/emulator.db" --token hf_emulator --log-format console -q "$@"; }
-NOW=()
-[ -n "${HFLEET_DEMO_NOW:-}" ] && NOW=(--now "$HFLEET_DEMO_NOW")
+# One instant for every command: read the clock once, so a schedule edge (08:00, 19:00 in Paris)
+# passing between the apply and the plan after it can never fail the demo.
+NOW=(--now "${HFLEET_DEMO_NOW:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}")
 
 run validate specs || exit 1
 run plan specs "${NOW[@]}"; code=$?

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,16 +42,37 @@ def _wait_until(check: object, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def _terminate(proc: subprocess.Popen[str]) -> tuple[float, str]:
-    time.sleep(0.3)  # let the child settle into the wait it just entered
+class _Stderr:
+    """The child's stderr, read in a thread (the pipe never fills) and watched for a log event."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self.thread.start()
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            self.lines.append(line)
+
+    def seen(self, event: str) -> bool:
+        return any(f'"{event}"' in line for line in list(self.lines))
+
+
+def _terminate(proc: subprocess.Popen[str], stderr: _Stderr) -> tuple[float, str]:
     sent = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     try:
-        _, err = proc.communicate(timeout=PROMPT * 3)
+        proc.wait(timeout=PROMPT * 3)
     finally:
         if proc.poll() is None:
             proc.kill()
-    return time.monotonic() - sent, err
+    seconds = time.monotonic() - sent
+    stderr.thread.join(timeout=10)
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+    return seconds, "".join(stderr.lines)
 
 
 def test_reconcile_stops_promptly_during_a_retry_after_sleep(tmp_path: Path) -> None:
@@ -58,8 +80,9 @@ def test_reconcile_stops_promptly_during_a_retry_after_sleep(tmp_path: Path) -> 
     with HostileServer() as hostile:
         hostile.add("GET", LIST, "rate_limited", retry_after="45")
         proc = _start(hostile, tmp_path, "reconcile", str(specs), "--listen", "", "--interval", "5m")
-        _wait_until(lambda: hostile.requests("GET", LIST))
-        seconds, err = _terminate(proc)
+        stderr = _Stderr(proc)
+        _wait_until(lambda: stderr.seen("api.retry"))  # logged just before the 45 s sleep starts
+        seconds, err = _terminate(proc, stderr)
     assert seconds < PROMPT, f"took {seconds:.1f}s after SIGTERM\n{err[-2000:]}"
     assert proc.returncode == 0, err[-2000:]
     assert "Traceback" not in err
@@ -70,8 +93,9 @@ def test_reconcile_stops_promptly_during_a_slow_read(tmp_path: Path) -> None:
     with HostileServer() as hostile:
         hostile.add("GET", LIST, "slow_body", interval=1.0)
         proc = _start(hostile, tmp_path, "reconcile", str(specs), "--listen", "", "--interval", "5m")
-        _wait_until(lambda: hostile.requests("GET", LIST))
-        seconds, err = _terminate(proc)
+        stderr = _Stderr(proc)
+        _wait_until(lambda: hostile.requests("GET", LIST))  # the server is now trickling the body
+        seconds, err = _terminate(proc, stderr)
     assert seconds < PROMPT, f"took {seconds:.1f}s after SIGTERM\n{err[-2000:]}"
     assert "Traceback" not in err
 
@@ -83,8 +107,9 @@ def test_apply_wait_stops_promptly_while_polling(tmp_path: Path) -> None:
     with HostileServer() as hostile:
         hostile.emulator.config.durations = type(hostile.emulator.config.durations)(initializing=3600)
         proc = _start(hostile, tmp_path, "apply", str(specs), "--yes", "--wait", "--timeout", "30m")
+        stderr = _Stderr(proc)
         _wait_until(lambda: hostile.requests("POST", LIST) and len(hostile.requests("GET", LIST)) >= 2)
-        seconds, err = _terminate(proc)
+        seconds, err = _terminate(proc, stderr)
     assert seconds < PROMPT, f"took {seconds:.1f}s after SIGTERM\n{err[-2000:]}"
     assert proc.returncode == 1, err[-2000:]
     assert "Traceback" not in err
