@@ -331,6 +331,18 @@ class HostileServer:
                 if (method is None or s.method == method) and (path is None or re.fullmatch(path, s.path))
             ]
 
+    def set_when_seen(self, event: threading.Event, method: str, path: str, timeout: float = 30.0) -> None:
+        """Set ``event`` (e.g. a client's stop) once a request to ``path`` has reached this server, so
+        a test stops the client while it is provably inside the call, not after a guessed delay."""
+
+        def watch() -> None:
+            deadline = time.monotonic() + timeout
+            while not self.requests(method, path) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            event.set()
+
+        threading.Thread(target=watch, daemon=True).start()
+
     def bump(self, name: str) -> int:
         with self._lock:
             self._counters[name] = self._counters.get(name, 0) + 1

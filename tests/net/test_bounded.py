@@ -80,11 +80,12 @@ def test_without_the_bounded_transport_slow_headers_outlive_the_deadline(hostile
 def test_a_stop_event_ends_a_slow_read_within_the_poll(hostile: HostileServer, http: httpx.Client) -> None:
     hostile.add("GET", "/v2/endpoint/.*", "slow_headers", interval=0.05)
     stop = threading.Event()
-    threading.Timer(0.3, stop.set).start()
+    hostile.set_when_seen(stop, "GET", "/v2/endpoint/emulator")
     started = time.monotonic()
     with pytest.raises(errors.Cancelled, match="shutting down"):
         get(http, hostile.url + "/v2/endpoint/emulator", bounds=limits.Limits(deadline=30.0), stop=stop)
-    assert time.monotonic() - started < 2.0  # stop at 0.3 s, poll 0.25 s (deadline: 30 s)
+    assert time.monotonic() - started < 2.0  # stopped once the drip began, poll 0.25 s (deadline: 30 s)
+    assert hostile.requests("GET", "/v2/endpoint/emulator")  # the request was out: a slow read ended
 
 
 def test_a_set_stop_event_sends_nothing(hostile: HostileServer, http: httpx.Client) -> None:
