@@ -159,6 +159,8 @@ def test_a_repair_never_prints_identical_values(tmp_path: Path, emu: Any, url: s
     code, out, err = helpers.against(url, "plan", str(specs))
     assert code == 2, out + err
     assert re.search(r"~ update\s+emulator/a .*node lost", out)
+    # Nothing drifted: the repair re-sends the configuration, and the plan prints no field change.
+    assert "→" not in out and not re.search(r"^\s+[~+-] \S+: ", out, re.M), out
     for line in out.splitlines():
         pair = re.fullmatch(r"\s+~ [\w.\[\]]+: (.*) → (.*)", line)
         assert pair is None or pair.group(1) != pair.group(2), line

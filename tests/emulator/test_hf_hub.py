@@ -91,14 +91,12 @@ def test_client_inference_through_the_endpoint(hub: Any) -> None:
 
 
 def test_hardware_listing_has_prices_and_quota(hub: Any) -> None:
+    from huggingface_hub import InferenceEndpointHardware
+
     rows = hub.list_inference_endpoints_hardware(namespace="emulator")
-    by_id = {row.id if hasattr(row, "id") else row["id"]: row for row in rows} if rows else {}
-    assert by_id
-    l4 = by_id["aws-us-east-1-nvidia-l4-x1"]
-    price = getattr(l4, "price_per_hour", None)
-    if price is None and isinstance(l4, dict):
-        price = l4["pricePerHour"]
-    assert price == 0.8
+    assert rows and all(isinstance(row, InferenceEndpointHardware) for row in rows)  # the SDK's own type
+    by_id = {row.id: row for row in rows}
+    assert by_id["aws-us-east-1-nvidia-l4-x1"].price_per_hour == 0.8
 
 
 def _answers(clock: Any) -> list[dict[str, Any]]:
@@ -170,7 +168,7 @@ def test_every_hardware_row_parses(hub: Any) -> None:
     cpu = [r for r in rows if r.accelerator == "cpu"]
     assert cpu and all(r.gpu_memory_gb is None and r.max_accelerators > 0 for r in cpu)
     gpu = [r for r in rows if r.accelerator == "gpu"]
-    assert all(isinstance(r.gpu_memory_gb, int) and r.num_cpus for r in gpu)
+    assert gpu and all(isinstance(r.gpu_memory_gb, int) and r.num_cpus for r in gpu)
 
 
 def test_the_sdk_reads_only_the_first_page_of_20(hub: Any) -> None:

@@ -169,3 +169,25 @@ def test_the_cases_cover_every_action_and_reason() -> None:
     assert seen_actions == {a.value for a in Action}
     assert seen_reasons == {r.value for r in Reason}
     assert seen_secrets == {s.value for s in SecretChange}
+
+
+def test_every_live_record_has_the_real_servers_types() -> None:
+    """The listings are written by hand: held to the recorded real answers so a case cannot drift
+    from what the server sends (a path both have must carry a type the real server uses there).
+    Records a case expects to be reported malformed break the schema on purpose and are left out."""
+    from tests.emulator import recorded, shapes
+
+    real = shapes.union(
+        shapes.shape(recorded.load(p.name)) for p in recorded.files() if "providers" not in p.name
+    )
+    checked = 0
+    for name in case_names():
+        expected = yaml.safe_load((CASES / name / "expected.yaml").read_text(encoding="utf-8")) or {}
+        broken = {c["name"] for c in expected.get("changes") or [] if c["action"] == "malformed"}
+        listing = json.loads((CASES / name / "live.json").read_text(encoding="utf-8"))
+        for item in listing:
+            if isinstance(item, dict) and item.get("name") not in broken:
+                diff = shapes.compare(real, shapes.shape(item))
+                assert diff.types == [], f"{name}/{item.get('name')}: {diff.types}"
+                checked += 1
+    assert checked >= 50

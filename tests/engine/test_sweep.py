@@ -221,7 +221,8 @@ def check_instant(fleet: loader.Fleet, cloud: Cloud, at: datetime) -> None:
     # The grace period ends: the next pass turns the graced endpoints off if the schedule says off,
     # and the pass after that finds nothing to do (a pause starts no new grace period).
     later = at + GRACE + timedelta(minutes=1)
-    cloud.apply(fleet, later)
+    turned_off = cloud.apply(fleet, later).report
+    assert turned_off is not None and turned_off.ok and not turned_off.wait_errors, turned_off
     assert_states(cloud, expected(later, graced_since=at, idle=True), later)
     again = cloud.plan(fleet, later + timedelta(minutes=1))
     # One minute later only the schedule itself may have moved on (a window edge), never a grace

@@ -16,6 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+
+# huggingface_hub 2.4.0 is a pinned dev dependency: missing, these tests fail rather than skip.
+import huggingface_hub as hub
+import huggingface_hub.errors as hub_errors
+import huggingface_hub.inference._client as hub_client
 import pytest
 
 from reconciler.emulator import Emulator, EmulatorConfig
@@ -23,10 +28,6 @@ from reconciler.inference import InferenceClient, errors
 from tests.emulator.conftest import payload
 from tests.inference.hostile import HostileServer
 from tests.inference.recorder import Call, RecordingProxy
-
-hub = pytest.importorskip("huggingface_hub")
-hub_client = pytest.importorskip("huggingface_hub.inference._client")
-hub_errors = pytest.importorskip("huggingface_hub.errors")
 
 TOKEN = "hf_emulator"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hello"}]
