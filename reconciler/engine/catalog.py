@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Catalog", "CatalogRow", "QuotaDemand", "hardware_problem", "quota_problems"]
+__all__ = ["Catalog", "CatalogRow", "QuotaDemand", "for_namespace", "hardware_problem", "quota_problems"]
 _NOT_DEPLOYABLE = ("deprecated", "not_available")
 
 Key = tuple[str, str, str, str]
@@ -214,3 +214,13 @@ def hardware_problem(
     if row is not None and accelerator and row.accelerator and row.accelerator != accelerator:
         return "accelerator", f"{instance_type} is a {row.accelerator} instance, not {accelerator}"
     return None
+
+
+def for_namespace(catalogs: Mapping[str, Catalog], namespace: str) -> Catalog | None:
+    """The catalog of ``namespace``, else any catalog read (prices are the same in every namespace;
+    only quotas differ), else None. An empty catalog is still that namespace's: it is never
+    replaced by another namespace's (``Catalog`` has a length, so ``or`` would have)."""
+    found = catalogs.get(namespace)
+    if found is not None:
+        return found
+    return next(iter(catalogs.values()), None)

@@ -34,7 +34,6 @@ from reconciler.engine.desired import DesiredEndpoint
 from reconciler.engine.plan import Action, Change, Plan
 from reconciler.schedule import evaluate as schedule_eval
 from reconciler.spec.models import PowerState
-from reconciler.wire import ownership
 from reconciler.wire.record import EndpointRecord, State
 
 __all__ = [
@@ -198,18 +197,15 @@ def after(
     return replace(basis, fraction_up=regime_fraction(want, schedule, now))
 
 
-def _catalog_for(key: Key, catalogs: Mapping[str, catalog_mod.Catalog]) -> catalog_mod.Catalog | None:
-    return catalogs.get(key[0]) or next(iter(catalogs.values()), None)
-
-
 def annotate(
     plan: Plan,
     desired: Mapping[Key, DesiredEndpoint],
-    live: Mapping[Key, EndpointRecord],
+    ours: Mapping[Key, EndpointRecord],
     schedules: Mapping[Key, Any],
     catalogs: Mapping[str, catalog_mod.Catalog],
 ) -> Plan:
-    """The plan with each change's monthly delta and the fleet's total after it.
+    """The plan with each change's monthly delta and the fleet's total after it. ``ours``: this
+    fleet's live endpoints (``Observation.ours``; an endpoint of another fleet costs this one nothing).
 
     An endpoint's delta is ``after − before``. When the plan both rewrites its configuration and
     changes its power state (an update and a resume), each change carries its own part: the update
@@ -218,11 +214,10 @@ def annotate(
     writes: dict[Key, list[Change]] = {}
     for change in plan.writes:
         writes.setdefault(change.key, []).append(change)
-    ours = {k: r for k, r in live.items() if ownership.owner_of(r.tags) == plan.fleet}
     total = 0.0
     parts: dict[tuple[Key, Action], float] = {}
     for key in sorted(set(desired) | set(ours)):
-        book = _catalog_for(key, catalogs)
+        book = catalog_mod.for_namespace(catalogs, key[0])
         if book is None:
             continue
         changes = writes.get(key, [])
@@ -351,7 +346,7 @@ def spend_rate(live: Mapping[Key, EndpointRecord], catalogs: Mapping[str, catalo
     """What the endpoints cost per hour right now: list price × ready replicas while billed."""
     total = 0.0
     for key, have in live.items():
-        book = _catalog_for(key, catalogs)
+        book = catalog_mod.for_namespace(catalogs, key[0])
         if book is None or have.state not in BILLED_STATES:
             continue
         price = book.price(

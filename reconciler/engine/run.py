@@ -14,6 +14,7 @@ the reviewed plan touched, never a new create, update, replace or delete, which 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -92,7 +93,9 @@ class Observation:
     def schedules(self) -> dict[Key, Any]:
         return {key: self.fleet.schedule_of(want.spec) for key, want in self.desired.items()}
 
+    @functools.cached_property
     def ours(self) -> dict[Key, Any]:
+        """This fleet's live endpoints (computed once: plan, costs, gauges and status all ask)."""
         return {r.key: r for r in self.live.owned_by(self.fleet.name, self.namespaces)}
 
 
@@ -213,7 +216,7 @@ def make_plan(
     )
     plan = plan.with_options(options.data())
     unknown = sorted(
-        set(options.targets) - {k[1] for k in observation.desired} - {k[1] for k in observation.ours()}
+        set(options.targets) - {k[1] for k in observation.desired} - {k[1] for k in observation.ours}
     )
     if unknown:
         raise errors.ReconcilerError(
@@ -232,7 +235,7 @@ def make_plan(
         _check_hardware(observation.fleet, books, [(w.namespace, w.spec) for w in check])
     quota_problem = None
     if books:
-        plan = cost.annotate(plan, observation.desired, observation.ours(), observation.schedules, books)
+        plan = cost.annotate(plan, observation.desired, observation.ours, observation.schedules, books)
         try:
             cost.check_quota(plan, observation.desired, observation.live.records, books)
         except errors.QuotaExceeded as exc:
@@ -244,7 +247,7 @@ def make_plan(
 
 def _record_gauges(observation: Observation, plan: Plan) -> None:
     states: dict[str, int] = {}
-    for endpoint in observation.ours().values():
+    for endpoint in observation.ours.values():
         states[endpoint.state] = states.get(endpoint.state, 0) + 1
     for state in State:
         metrics.ENDPOINTS.labels(state.value).set(states.get(state.value, 0))

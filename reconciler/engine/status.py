@@ -86,13 +86,13 @@ def rows(
     by_key: dict[tuple[str, str], list[Change]] = {}
     for change in plan.changes:
         by_key.setdefault(change.key, []).append(change)
-    ours = observation.ours()
+    ours = observation.ours
     keys = sorted(set(observation.desired) | set(ours) | set(by_key))
     out = []
     for key in keys:
         want = observation.desired.get(key)
         have = observation.live.get(key)
-        book = catalogs.get(key[0]) or next(iter(catalogs.values()), None)
+        book = catalog_mod.for_namespace(catalogs, key[0])
         hourly = low = high = None
         if book is not None and have is not None and key in ours:
             schedule = observation.fleet.schedule_of(want.spec) if want else None
