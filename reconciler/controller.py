@@ -22,27 +22,19 @@ from __future__ import annotations
 
 import threading
 import time
-from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from reconciler import metrics
+from reconciler.engine import loop
 
 __all__ = ["DEFAULT_MAX_FAILED_PASSES", "HealthServer", "LoopState", "PassResult"]
 
 DEFAULT_MAX_FAILED_PASSES = 3
 
 
-class PassResult(StrEnum):
-    """How a reconcile pass ended: the ``result`` label of ``hfleet_reconcile_runs_total``."""
-
-    OK = "ok"
-    ERROR = "error"  # an expected failure: the API down, invalid specs, a refused plan
-    CRASHED = "crashed"  # an unexpected exception: a bug in hfleet
-
-    @property
-    def failed(self) -> bool:
-        return self is not PassResult.OK
+# How a pass ended: one enum, the engine loop's (kept under this name for the health endpoints).
+PassResult = loop.PassKind
 
 
 class LoopState:

@@ -154,7 +154,7 @@ def reconcile_cmd(
                 session,
                 options,
                 interval=interval,
-                on_pass=lambda result: state.record(result.result == "ok", result.message, result.result),
+                on_pass=lambda result: state.record(not result.result.failed, result.message, result.result),
                 max_passes=max_passes,
             )
         finally:

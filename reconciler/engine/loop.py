@@ -16,22 +16,36 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from reconciler import errors, logs, metrics
 from reconciler.engine import run as run_mod
 from reconciler.engine.session import Session
 from reconciler.spec import loader
 
-__all__ = ["MIN_INTERVAL", "PassResult", "reconcile_forever"]
+__all__ = ["MIN_INTERVAL", "PassKind", "PassResult", "reconcile_forever"]
 
 log = logs.get_logger(__name__)
 MIN_INTERVAL = 1.0  # seconds; the CLI asks for more (`--interval 0` looped 20×/s)
 AFTER_CHANGES = timedelta(seconds=30)  # look again soon: the changes started transitions
 
 
+class PassKind(StrEnum):
+    """How a reconcile pass ended: the ``result`` label of ``hfleet_reconcile_runs_total`` and what
+    the controller's health endpoints report."""
+
+    OK = "ok"
+    ERROR = "error"  # an expected failure: the API down, invalid specs, a refused plan
+    CRASHED = "crashed"  # an unexpected exception: a bug in hfleet
+
+    @property
+    def failed(self) -> bool:
+        return self is not PassKind.OK
+
+
 @dataclass(frozen=True)
 class PassResult:
-    result: str  # "ok", "error" or "crashed"
+    result: PassKind
     message: str
     requeue: timedelta | None = None
 
@@ -44,18 +58,18 @@ def one_pass(load: Callable[[], loader.Fleet], session: Session, options: run_mo
         report = outcome.report
         requeue = outcome.plan.requeue_after
         if report is None or not report.outcomes:
-            return PassResult("ok", "converged", requeue)
+            return PassResult(PassKind.OK, "converged", requeue)
         requeue = min(requeue or AFTER_CHANGES, AFTER_CHANGES)
         message = f"{len(report.applied)} applied, {len(report.failed)} failed"
-        return PassResult("ok" if report.ok else "error", message, requeue)
+        return PassResult(PassKind.OK if report.ok else PassKind.ERROR, message, requeue)
     except errors.ReconcilerError as exc:
         message = logs.redact(str(exc))
         log.error("reconcile.pass.failed", error=message)
-        return PassResult("error", message)
+        return PassResult(PassKind.ERROR, message)
     except Exception as exc:
         message = logs.redact(f"{type(exc).__name__}: {exc}")
         log.exception("reconcile.pass.crashed", error=message)
-        return PassResult("crashed", message)
+        return PassResult(PassKind.CRASHED, message)
 
 
 def reconcile_forever(
@@ -80,7 +94,7 @@ def reconcile_forever(
         duration = time.monotonic() - started
         metrics.RECONCILE_DURATION.observe(duration)
         metrics.RECONCILE_RUNS.labels(result.result).inc()
-        if result.result == "ok":
+        if result.result is PassKind.OK:
             metrics.LAST_SUCCESS.set(time.time())
         passes += 1
         log.info(
